@@ -1,0 +1,126 @@
+//! The watcher: a small POSIX shell script, rendered into the run directory
+//! and started detached, that outlives `hb run` and the terminal.
+//!
+//! A script rather than a process of ours because the CLI and the Nushell
+//! plugin both start runs, and a script needs neither to be installed when
+//! the run ends. It waits for the container with `docker wait`, records how
+//! it ended, brings the workspace's branch back into the user's repository,
+//! and runs `docker compose down -v`, which removes the project's network
+//! and volumes but keeps the exited one-off container and so its logs.
+
+use crate::error::{Error, Result};
+use crate::naming::RunId;
+use crate::rundir::RunDir;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Renders the watcher script for `dir`.
+pub fn render(dir: &RunDir, repo_root: &Path) -> String {
+    let run: &RunId = &dir.run;
+    let quoted = |text: &str| shell_quote(text);
+    let path = |p: &Path| shell_quote(&p.to_string_lossy());
+
+    format!(
+        r#"#!/bin/sh
+# Watches run {run} for hb: waits for its container to end, records the exit
+# code in exit.json, fetches the workspace's branch into the repository, and
+# removes the Compose project's network and volumes. hb starts it detached.
+set -u
+dir={dir}
+repo={repo}
+branch={branch}
+project={project}
+cd "$dir" || exit 1
+cid=$(cat hb.cid) || exit 1
+
+record_exit() {{
+  state=$(docker container inspect --format '{{{{.State.Status}}}} {{{{.State.ExitCode}}}} {{{{.State.FinishedAt}}}}' "$cid") || return
+  set -- $state
+  [ "$1" = exited ] || [ "$1" = dead ] || return
+  printf '{{"exit":%s,"finished":"%s"}}\n' "$2" "$3" > exit.json.tmp && mv exit.json.tmp exit.json
+}}
+
+finish() {{
+  trap '' INT TERM
+  record_exit
+  git -C "$repo" fetch --quiet --no-write-fetch-head "$dir/workspace" "refs/heads/$branch:refs/heads/$branch" ||
+    echo "watcher: could not bring $branch back from the workspace; \`hb rm\` tries again" >&2
+  docker compose --env-file /dev/null -f docker-compose.yml -p "$project" down -v
+}}
+
+trap '' HUP
+trap 'finish; exit 130' INT
+trap 'finish; exit 143' TERM
+echo "watcher: waiting for $cid"
+docker wait "$cid" >/dev/null &
+wait $!
+finish
+echo "watcher: done"
+"#,
+        run = run,
+        dir = path(&dir.path),
+        repo = path(repo_root),
+        branch = quoted(&run.branch()),
+        project = quoted(&run.project()),
+    )
+}
+
+/// Starts the watcher script in a new session with its output appended to
+/// `watch.log`, so neither closing the terminal nor Ctrl-C in it stops it.
+pub fn spawn(dir: &RunDir) -> Result<()> {
+    let log_path = dir.watcher_log();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| Error::io("open", &log_path, e))?;
+    let log_for_stderr = log.try_clone().map_err(|e| Error::io("open", &log_path, e))?;
+
+    let mut command = Command::new("sh");
+    command
+        .arg(dir.watcher_script())
+        .current_dir(&dir.path)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_for_stderr);
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| Error::environment(format!("failed to start the watcher of run {}: {e}", dir.run)))?;
+
+    // A long-lived caller such as the Nushell plugin reaps the watcher when
+    // it ends; a short-lived one exits first and init reaps it.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// Quotes `text` for a POSIX shell: single quotes, with each `'` closed,
+/// escaped and reopened.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quote_survives_the_shell() {
+        let text = "a 'b' $HOME \"c\" \\ `d`";
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", shell_quote(text)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), text);
+    }
+}
