@@ -15,6 +15,7 @@ pub mod process;
 pub mod repo;
 pub mod report;
 pub mod rundir;
+pub mod runs;
 pub mod start;
 pub mod state;
 pub mod task;

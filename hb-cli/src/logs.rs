@@ -1,0 +1,86 @@
+//! `hb logs`: shows what a run's container printed, from Docker.
+
+use clap::Parser;
+use hb_core::logs::{self, LogOptions};
+use hb_core::naming::RunRef;
+use hb_core::repo::Repo;
+use hb_core::{report, Error};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Show the output of a run.
+///
+/// Reads the container's logs from Docker, while the run goes on and after
+/// it has ended, until the run is removed.
+#[derive(Parser, Debug)]
+#[command(
+    name = "hb logs",
+    version,
+    after_help = "Examples:
+  hb logs 69z-09g-ekx          the latest run of the task
+  hb logs -f 69z-09g-ekx/2     follow run 2 until it ends
+  hb logs --tail 50 -t 69z-09g-ekx"
+)]
+pub struct Args {
+    /// Run as `<task-id>/<n>`, or `<task-id>` for its latest run
+    #[arg(value_name = "RUN")]
+    run: String,
+
+    /// Keep printing new output until the container ends
+    #[arg(short, long)]
+    follow: bool,
+
+    /// Show only this many lines from the end
+    #[arg(long, value_name = "N")]
+    tail: Option<u64>,
+
+    /// Prefix each line with the time Docker received it
+    #[arg(short, long)]
+    timestamps: bool,
+}
+
+/// Runs the executable with the process's arguments.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match show_logs(&args) {
+        Ok(code) => code,
+        Err(error) => report::fail(&error),
+    }
+}
+
+/// Runs `docker logs` with stdout going straight to ours, so output is not
+/// copied, and watches its stderr for the line that says the container is
+/// gone, which becomes hb's own error.
+fn show_logs(args: &Args) -> Result<ExitCode, Error> {
+    let cwd = crate::current_dir()?;
+    let repo = Repo::discover(&cwd)?;
+    let reference = RunRef::parse(&args.run)?;
+    let source = logs::source(&repo, &reference)?;
+    let options = LogOptions { follow: args.follow, tail: args.tail, timestamps: args.timestamps };
+
+    let mut child = Command::new("docker")
+        .args(logs::docker_args(&source, &options))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| hb_core::process::spawn_error("docker", error))?;
+
+    let mut missing = false;
+    if let Some(stderr) = child.stderr.take() {
+        let mut ours = std::io::stderr().lock();
+        for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+            if !missing && logs::is_missing_container(&String::from_utf8_lossy(&line)) {
+                missing = true;
+                continue;
+            }
+            let _ = ours.write_all(&line);
+            let _ = ours.write_all(b"\n");
+        }
+    }
+    let status = child.wait().map_err(|e| Error::environment(format!("failed to wait for `docker logs`: {e}")))?;
+
+    if missing && !status.success() {
+        return Err(logs::removed(&source));
+    }
+    Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+}
