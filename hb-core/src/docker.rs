@@ -32,8 +32,7 @@ pub fn check() -> Result<()> {
     let compose = compose.map_err(|_| Error::environment("checking Docker Compose failed"))??;
 
     if !engine.success() {
-        return Err(Error::environment(format!("the Docker engine is not reachable: {}", engine.reason()))
-            .help("start Docker (for example `sudo systemctl start docker`), or point `docker context use` or DOCKER_HOST at a running engine"));
+        return Err(unreachable_engine(&engine.reason()));
     }
     if compose.success() && compose.stdout.trim().trim_start_matches('v').starts_with(|c: char| c >= '2') {
         return Ok(());
@@ -59,6 +58,24 @@ fn missing_compose_v2() -> Error {
         None => Error::environment("Docker Compose v2 is not installed: `docker compose version` failed")
             .help("install the Compose v2 plugin (Debian and Ubuntu: package `docker-compose-v2` or `docker-compose-plugin`)"),
     }
+}
+
+/// Returns the run numbers of containers that hb made for `task` in any
+/// repository. Container names are global, so a new run skips them.
+pub fn taken_run_numbers(task: &str) -> Result<Vec<u32>> {
+    let filter = format!("label={}={task}", crate::start::labels::TASK);
+    let format = format!("{{{{.Label \"{}\"}}}}", crate::start::labels::N);
+    let output = process::capture("docker", ["ps", "--all", "--filter", filter.as_str(), "--format", format.as_str()], None)?;
+    if !output.success() {
+        return Err(unreachable_engine(&output.reason()));
+    }
+    Ok(output.stdout.lines().filter_map(|line| line.trim().parse().ok()).collect())
+}
+
+/// The error for a Docker engine that does not answer.
+pub fn unreachable_engine(reason: &str) -> Error {
+    Error::environment(format!("the Docker engine is not reachable: {reason}"))
+        .help("start Docker (for example `sudo systemctl start docker`), or point `docker context use` or DOCKER_HOST at a running engine")
 }
 
 /// Builds `docker compose --env-file /dev/null -f <file> -p <project> <args…>`.
@@ -134,7 +151,7 @@ pub fn inspect(names: &[String]) -> Result<Vec<Container>> {
         Err(error) => return Err(Error::environment(format!("failed to read `docker inspect` output: {error}"))),
     };
     if containers.is_empty() && !output.success() && !output.stderr.contains("No such") {
-        return Err(Error::environment(format!("`docker inspect` failed: {}", output.reason())));
+        return Err(unreachable_engine(&output.reason()));
     }
     Ok(containers)
 }

@@ -109,15 +109,15 @@ impl RunDir {
     }
 }
 
-/// Creates the run directory of the next free n for `task`. `mkdir` is
-/// atomic, so concurrent callers never share an n: a loser moves on to the
-/// next number. Numbers of existing branches are skipped too, so a branch
-/// left behind by hand is never reused.
-pub fn allocate(repo: &Repo, task: &crate::task::TaskId, taken_by_branches: u32) -> Result<RunDir> {
+/// Creates the run directory of the next free n for `task` above
+/// `highest_taken` (the highest n of existing branches and containers).
+/// `mkdir` is atomic, so concurrent callers never share an n: a loser moves
+/// on to the next number.
+pub fn allocate(repo: &Repo, task: &crate::task::TaskId, highest_taken: u32) -> Result<RunDir> {
     let runs = repo.runs_dir();
     std::fs::create_dir_all(&runs).map_err(|e| Error::io("create", &runs, e))?;
 
-    let mut n = highest_dir_n(&runs, task).max(taken_by_branches) + 1;
+    let mut n = highest_dir_n(&runs, task).max(highest_taken) + 1;
     loop {
         let dir = RunDir::new(repo, RunId::new(task.clone(), n));
         match std::fs::create_dir(&dir.path) {

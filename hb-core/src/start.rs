@@ -302,13 +302,13 @@ fn create_run(plan: &Plan, progress: &dyn Progress) -> Result<RunDir> {
     repo.exclude_runs_dir()?;
 
     let prefix = format!("task/{}/", plan.task.id);
-    let highest_branch = repo
+    let branch_numbers = repo
         .branches_under(&prefix)?
-        .iter()
-        .filter_map(|branch| branch.strip_prefix(&prefix)?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0);
-    let dir = rundir::allocate(repo, &plan.task.id, highest_branch)?;
+        .into_iter()
+        .filter_map(|branch| branch.strip_prefix(&prefix)?.parse::<u32>().ok());
+    let container_numbers = docker::taken_run_numbers(plan.task.id.as_str())?;
+    let highest_taken = branch_numbers.chain(container_numbers).max().unwrap_or(0);
+    let dir = rundir::allocate(repo, &plan.task.id, highest_taken)?;
     let run = dir.run.clone();
     let mut cleanup = Cleanup { repo, dir: dir.path.clone(), branch: None, armed: true };
 
