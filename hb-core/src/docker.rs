@@ -45,7 +45,12 @@ fn missing_compose_v2() -> Error {
         .ok()
         .filter(|output| output.success())
         .map(|output| output.stdout.trim().trim_start_matches('v').to_string());
+    compose_error(standalone.as_deref())
+}
 
+/// Explains what is wrong given the version of a standalone
+/// `docker-compose`, if one answered.
+fn compose_error(standalone: Option<&str>) -> Error {
     match standalone {
         Some(version) if version.starts_with('1') => Error::environment(format!(
             "only Docker Compose v1 (`docker-compose` {version}) is installed, and hb needs Compose v2"
@@ -162,4 +167,22 @@ pub fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         return None;
     }
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&chrono::Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_v1_gets_its_own_message() {
+        let error = compose_error(Some("1.29.2"));
+        assert_eq!(error.message, "only Docker Compose v1 (`docker-compose` 1.29.2) is installed, and hb needs Compose v2");
+        assert!(error.help.unwrap().contains("docker compose version"));
+    }
+
+    #[test]
+    fn zero_time_is_absent() {
+        assert_eq!(parse_time("0001-01-01T00:00:00Z"), None);
+        assert!(parse_time("2026-12-04T19:34:00.279415857Z").is_some());
+    }
 }

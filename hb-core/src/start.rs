@@ -406,22 +406,26 @@ fn run_container(dir: &RunDir) -> Result<String> {
         .run()
         .map_err(|error| crate::process::spawn_error("docker", error))?;
 
+    let failed = |reason: String| {
+        Error::child(format!("run {run} failed to start: {reason}"))
+            .help(format!("the output above shows why; the run is kept as failed, and `hb rm {run}` removes it"))
+    };
     if !output.status.success() {
         let status = output.status.code().map_or("a signal".to_string(), |code| format!("status {code}"));
-        return Err(Error::child(format!("run {run} failed to start: `docker compose run` exited with {status}"))
-            .help(format!("the output above shows why; the run is kept as failed, and `hb rm {run}` removes it")));
+        return Err(failed(format!("`docker compose run` exited with {status}")));
     }
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     if let Some(cid) = stdout.split_whitespace().rev().find(|word| is_container_id(word)) {
         return Ok(cid.to_string());
     }
-    let inspected = docker::inspect(&[project.clone()])?;
-    inspected
-        .into_iter()
-        .next()
-        .map(|container| container.id)
-        .ok_or_else(|| Error::environment(format!("run {run} started, but Docker has no container named `{project}`")))
+    // Compose v2.40 exits 0 when the image build fails, so a missing
+    // container is how that failure shows.
+    let inspected = docker::inspect(std::slice::from_ref(&project))?;
+    match inspected.into_iter().next() {
+        Some(container) => Ok(container.id),
+        None => Err(failed("`docker compose run` created no container".to_string())),
+    }
 }
 
 fn mark_failed(dir: &RunDir, error: Error) -> Error {
