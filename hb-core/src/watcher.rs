@@ -7,6 +7,8 @@
 //! it ended, brings the workspace's branch back into the user's repository,
 //! and runs `docker compose down -v`, which removes the project's network
 //! and volumes but keeps the exited one-off container and so its logs.
+//! On SIGINT or SIGTERM it stops the container first and then does the
+//! same, because `down` leaves a running one-off container alone.
 
 use crate::error::{Error, Result};
 use crate::naming::RunId;
@@ -49,9 +51,19 @@ finish() {{
   docker compose --env-file /dev/null -f docker-compose.yml -p "$project" down -v
 }}
 
+# Stopping the watcher stops the run, so the project is never left
+# running without anyone to record its end.
+on_signal() {{
+  echo "watcher: stopping $cid on signal $1"
+  docker stop "$cid" >/dev/null
+  finish
+  exit "$2"
+}}
+
 trap '' HUP
-trap 'finish; exit 130' INT
-trap 'finish; exit 143' TERM
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
+echo $$ > watch.pid
 echo "watcher: waiting for $cid"
 docker wait "$cid" >/dev/null &
 wait $!
@@ -96,11 +108,57 @@ pub fn spawn(dir: &RunDir) -> Result<()> {
     let mut child = command
         .spawn()
         .map_err(|e| Error::environment(format!("failed to start the watcher of run {}: {e}", dir.run)))?;
+    crate::rundir::write_atomic(&pid_file(dir), format!("{}\n", child.id()).as_bytes(), 0o644)?;
 
     // A long-lived caller such as the Nushell plugin reaps the watcher when
     // it ends; a short-lived one exits first and init reaps it.
     std::thread::spawn(move || child.wait());
     Ok(())
+}
+
+/// The file that stores the watcher's process id, so `hb stop` and `hb rm`
+/// can tell whether the watcher is still there to finish the run.
+pub fn pid_file(dir: &RunDir) -> std::path::PathBuf {
+    dir.path.join("watch.pid")
+}
+
+/// Tells whether the watcher of `dir` is still running.
+///
+/// A run without a pid file (started before hb wrote one) counts as having
+/// no watcher. On Linux the process's command line must name this run's
+/// script, so a reused process id is not mistaken for the watcher.
+pub fn is_running(dir: &RunDir) -> bool {
+    let Some(pid) = std::fs::read_to_string(pid_file(dir)).ok().and_then(|text| text.trim().parse::<i32>().ok()) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let exists = unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => {
+            let script = dir.watcher_script();
+            String::from_utf8_lossy(&cmdline).contains(script.to_string_lossy().as_ref())
+        }
+        Err(_) => !std::path::Path::new("/proc/self").exists(),
+    }
+}
+
+/// Waits until the watcher of `dir` has ended, at most `timeout`, and tells
+/// whether it has.
+pub fn wait_until_ended(dir: &RunDir, timeout: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while is_running(dir) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
 }
 
 /// Quotes `text` for a POSIX shell: single quotes, with each `'` closed,

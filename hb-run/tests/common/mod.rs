@@ -104,11 +104,22 @@ impl TestRepo {
 
     /// Waits until the watcher of a run has finished its work.
     pub fn wait_for_watcher(&self, task: &str, n: u32) {
+        self.wait_for_log_line(task, n, "watcher: done");
+    }
+
+    /// Waits until the watcher of a run has removed the project after a
+    /// signal.
+    pub fn wait_for_watcher_end(&self, task: &str, n: u32) {
+        self.wait_for_log_line(task, n, "Network hb-");
+        self.wait_for_log_line(task, n, " Removed");
+    }
+
+    fn wait_for_log_line(&self, task: &str, n: u32, line: &str) {
         let log = self.run_dir(task, n).join("watch.log");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if text.contains("watcher: done") {
+            if text.contains(line) {
                 return;
             }
             assert!(Instant::now() < deadline, "the watcher of {task}/{n} did not finish: {text}");

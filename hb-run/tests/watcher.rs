@@ -1,0 +1,63 @@
+//! The watcher outlives the terminal that started the run, and on SIGTERM
+//! stops the run and cleans up like at any other end.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watcher_survives_closing_terminal() {
+    let repo = TestRepo::new("while [ ! -e /app/stop ]; do sleep 0.2; done; exit 4");
+    let session = unique_id("hbtest");
+    let command = format!("PATH='{}' hb run {}; sleep 600", path_with_bins(), repo.task);
+
+    // A terminal: tmux runs hb in a pty, then the whole session is killed,
+    // which hangs up the terminal and sends SIGHUP to its processes.
+    let started = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-c"])
+        .arg(repo.path())
+        .arg(&command)
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let cid_file = repo.run_dir(&repo.task, 1).join("hb.cid");
+    wait_for("the run to start", || cid_file.exists());
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("tmux").args(["kill-session", "-t", &session]).status().unwrap();
+    assert!(killed.success());
+
+    std::fs::write(repo.run_dir(&repo.task, 1).join("workspace/stop"), "").unwrap();
+    repo.wait_for_watcher(&repo.task, 1);
+    let exit = std::fs::read_to_string(repo.run_dir(&repo.task, 1).join("exit.json")).unwrap();
+    assert!(exit.starts_with("{\"exit\":4,"), "{exit}");
+}
+
+#[test]
+fn sigterm_to_watcher_stops_and_cleans_up() {
+    let repo = TestRepo::new("echo working; sleep 300");
+    let started = repo.start(&[]);
+    let dir = repo.run_dir(&repo.task, 1);
+    let pid_file = dir.join("watch.pid");
+    wait_for("the watcher to start", || pid_file.exists());
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    repo.wait_for_watcher_end(&repo.task, 1);
+
+    let cid = started["cid"].as_str().unwrap();
+    assert_eq!(container_field(cid, "{{.State.Status}}").as_deref(), Some("exited"));
+    assert!(dir.join("exit.json").exists());
+    assert!(!network_exists(&format!("hb-{}-1_default", repo.task)));
+    assert_eq!(stdout(&repo.run_hb(&["logs", &repo.task])), "working\n");
+}
