@@ -2,6 +2,7 @@
 //! output and exit status. Each `hb-<name>` binary calls one `main` here,
 //! and the completion scripts are generated from the same definitions.
 
+pub mod completions;
 pub mod logs;
 pub mod run;
 
