@@ -4,7 +4,11 @@
 
 pub mod completions;
 pub mod logs;
+pub mod prune;
+pub mod rm;
 pub mod run;
+pub mod runs;
+pub mod stop;
 
 /// Reads the current directory, which every operation starts from.
 pub(crate) fn current_dir() -> Result<std::path::PathBuf, hb_core::Error> {

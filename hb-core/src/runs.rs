@@ -6,8 +6,8 @@
 //! code of a run whose container is gone.
 
 use crate::docker::{self, Container};
-use crate::error::Result;
-use crate::naming::RunId;
+use crate::error::{Error, Result};
+use crate::naming::{RunId, RunRef};
 use crate::repo::Repo;
 use crate::rundir::{self, RunDir};
 use crate::start::labels;
@@ -42,6 +42,20 @@ impl Status {
             Status::Exited => "exited",
             Status::Removed => "removed",
         }
+    }
+
+    /// Maps Docker's `State.Status` of an existing container to a run status.
+    pub fn of_container(docker_status: &str) -> Status {
+        match docker_status {
+            "created" => Status::Created,
+            "running" | "paused" | "restarting" => Status::Running,
+            _ => Status::Exited,
+        }
+    }
+
+    /// Tells whether the run's container exists.
+    pub fn has_container(self) -> bool {
+        matches!(self, Status::Created | Status::Running | Status::Exited)
     }
 
     /// Tells whether the run's container can no longer change.
@@ -142,11 +156,7 @@ fn describe(dir: &RunDir, container: Option<&Container>, has_dir: bool) -> RunIn
     let (status, exit, started, finished, cid) = match container {
         Some(container) => {
             let state = &container.state;
-            let status = match state.status.as_str() {
-                "created" => Status::Created,
-                "running" | "paused" | "restarting" => Status::Running,
-                _ => Status::Exited,
-            };
+            let status = Status::of_container(&state.status);
             let exit = (status == Status::Exited).then_some(state.exit_code);
             let started = docker::parse_time(&state.started_at).or(created);
             let finished = if status == Status::Exited { docker::parse_time(&state.finished_at) } else { None };
@@ -181,5 +191,113 @@ fn describe(dir: &RunDir, container: Option<&Container>, has_dir: bool) -> RunIn
         finished,
         image: container.map(|c| c.config.image.clone()).or_else(|| record.map(|record| record.image)),
         has_dir,
+    }
+}
+
+/// A container that carries this repository's label, as `docker ps` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabeledContainer {
+    pub cid: String,
+    pub name: String,
+    /// Docker's state word: `created`, `running`, `exited`, …
+    pub state: String,
+    /// The run named by the container's labels, when they name a valid one.
+    #[serde(skip)]
+    pub run: Option<RunId>,
+}
+
+/// Lists every container labeled with this repository, in one
+/// `docker ps --all --filter label=org.hyperbranch.repo=<root>` call.
+pub fn repo_containers(repo: &Repo) -> Result<Vec<LabeledContainer>> {
+    let filter = format!("label={}={}", labels::REPO, repo.root().to_string_lossy());
+    let format = format!("{{{{.ID}}}}\t{{{{.Names}}}}\t{{{{.State}}}}\t{{{{.Label \"{}\"}}}}\t{{{{.Label \"{}\"}}}}", labels::TASK, labels::N);
+    let output = crate::process::capture(
+        "docker",
+        ["ps", "--all", "--no-trunc", "--filter", filter.as_str(), "--format", format.as_str()],
+        None,
+    )?;
+    if !output.success() {
+        return Err(docker::unreachable_engine(&output.reason()));
+    }
+
+    let mut containers = Vec::new();
+    for line in output.stdout.lines().filter(|line| !line.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [cid, name, state, task, n] = fields[..] else { continue };
+        let run = TaskId::parse(task).ok().zip(n.parse::<u32>().ok().filter(|n| *n > 0)).map(|(task, n)| RunId::new(task, n));
+        containers.push(LabeledContainer { cid: cid.to_string(), name: name.to_string(), state: state.to_string(), run });
+    }
+    Ok(containers)
+}
+
+/// Finds the runs that `references` name, each once, in the order given.
+///
+/// The usual case costs the one Docker call of [`list`]. A run that `list`
+/// does not show costs one more call per reference: its container may have
+/// neither run directory nor branch, or belong to another repository, and
+/// the result or the error reports which.
+pub fn find(repo: &Repo, references: &[RunRef]) -> Result<Vec<RunInfo>> {
+    let listed = list(repo, None)?;
+    let mut found: Vec<RunInfo> = Vec::new();
+    for reference in references {
+        let info = match pick(&listed, reference) {
+            Some(info) => info.clone(),
+            None => find_unlisted(repo, reference, &listed)?,
+        };
+        if !found.iter().any(|known| known.run == info.run) {
+            found.push(info);
+        }
+    }
+    Ok(found)
+}
+
+fn pick<'a>(listed: &'a [RunInfo], reference: &RunRef) -> Option<&'a RunInfo> {
+    match reference {
+        RunRef::Run(run) => listed.iter().find(|info| info.task == run.task.as_str() && info.n == run.n),
+        RunRef::Latest(task) => listed.iter().filter(|info| info.task == task.as_str()).max_by_key(|info| info.n),
+    }
+}
+
+/// Looks for a run among the containers of this repository that have
+/// neither run directory nor branch, then among other repositories'
+/// containers, and explains what it found.
+fn find_unlisted(repo: &Repo, reference: &RunRef, listed: &[RunInfo]) -> Result<RunInfo> {
+    let orphan = repo_containers(repo)?
+        .into_iter()
+        .filter(|container| match (reference, &container.run) {
+            (RunRef::Run(run), Some(labeled)) => labeled == run,
+            (RunRef::Latest(task), Some(labeled)) => &labeled.task == task,
+            (_, None) => false,
+        })
+        .max_by_key(|container| container.run.as_ref().map(|run| run.n));
+    if let Some(orphan) = orphan {
+        let run = orphan.run.clone().expect("the filter keeps labeled containers only");
+        let container = docker::inspect(std::slice::from_ref(&orphan.cid))?.into_iter().next();
+        if let Some(container) = container {
+            return Ok(describe(&RunDir::new(repo, run), Some(&container), false));
+        }
+    }
+
+    if let RunRef::Run(run) = reference {
+        let root = repo.root().to_string_lossy();
+        for container in docker::inspect(&[run.project()])? {
+            let labels = container.config.labels.unwrap_or_default();
+            if let Some(owner) = labels.get(labels::REPO).filter(|owner| owner.as_str() != root.as_ref()) {
+                return Err(Error::usage(format!("run {run} belongs to another repository, `{owner}`"))
+                    .help(format!("run hb inside `{owner}` to manage it")));
+            }
+        }
+    }
+    Err(unknown_run(reference, listed))
+}
+
+fn unknown_run(reference: &RunRef, listed: &[RunInfo]) -> Error {
+    let task = reference.task();
+    let numbers: Vec<String> = listed.iter().filter(|info| info.task == task.as_str()).map(|info| info.run.clone()).collect();
+    match reference {
+        RunRef::Run(run) if !numbers.is_empty() => {
+            Error::usage(format!("unknown run `{run}`")).help(format!("runs of task `{task}`: {}", numbers.join(", ")))
+        }
+        _ => Error::usage(format!("task `{task}` has no runs in this repository")).help("list the runs with `hb runs`"),
     }
 }
