@@ -25,7 +25,11 @@ use std::process::ExitCode;
 const SUBCOMMANDS: &[(&str, fn() -> clap::Command)] = &[
     ("completions", Args::command),
     ("logs", crate::logs::Args::command),
+    ("prune", crate::prune::Args::command),
+    ("rm", crate::rm::Args::command),
     ("run", crate::run::Args::command),
+    ("runs", crate::runs::Args::command),
+    ("stop", crate::stop::Args::command),
 ];
 
 /// The flag that switches to candidate mode; the words to complete follow

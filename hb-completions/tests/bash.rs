@@ -91,6 +91,19 @@ fn bash_completes_run_ids_newest_first() {
 }
 
 #[test]
+fn bash_completes_runs_for_stop_and_rm() {
+    let fixture = Fixture::new();
+    assert_eq!(complete(&fixture, "hb stop "), RUNS_NEWEST_FIRST);
+    assert_eq!(
+        complete(&fixture, "hb rm -f fix-login/1 "),
+        ["fix-login/10", "fix-login/2", "a.b_C-1/1", "69z-09g-ekx/1"],
+        "rm takes several runs"
+    );
+    assert_eq!(complete(&fixture, "hb runs "), TASKS);
+    assert_eq!(complete(&fixture, "hb prune --dry"), ["--dry-run"]);
+}
+
+#[test]
 fn bash_completes_paths_for_path_flags() {
     let fixture = Fixture::new();
     assert_eq!(complete(&fixture, "hb run x --dockerfile Dock"), ["Dockerfile"]);

@@ -54,6 +54,13 @@ fn fish_completes_run_ids_newest_first() {
 }
 
 #[test]
+fn fish_completes_runs_for_stop_and_rm() {
+    let fixture = Fixture::new();
+    assert_eq!(complete(&fixture, "hb stop "), RUNS_NEWEST_FIRST);
+    assert_eq!(complete(&fixture, "hb rm a."), ["a.b_C-1/1"]);
+}
+
+#[test]
 fn fish_completes_paths_for_path_flags() {
     let fixture = Fixture::new();
     assert_eq!(complete(&fixture, "hb run x --dockerfile Dock"), ["Dockerfile"]);

@@ -210,6 +210,7 @@ fn complete_arguments(
     }
 
     match current_positional(command, &parsed) {
+        Some(positional) if takes_many(positional) => without_typed(values_of(positional, "", sources), typed),
         Some(positional) => values_of(positional, "", sources),
         None if current.is_empty() && !parsed.after_double_dash => options(command, &parsed.given_options),
         None => Reply::nothing(),
@@ -351,6 +352,17 @@ fn values_of(arg: &Arg, prefix: &str, sources: &dyn Sources) -> Reply {
     Reply::Words(values.into_iter().map(|value| Candidate::plain(format!("{prefix}{value}"))).collect())
 }
 
+/// Drops the candidates already typed, so that `hb rm a/1 <Tab>` does not
+/// offer `a/1` again.
+fn without_typed(reply: Reply, typed: &[String]) -> Reply {
+    match reply {
+        Reply::Words(candidates) => Reply::Words(
+            candidates.into_iter().filter(|candidate| !typed.contains(&candidate.value)).collect(),
+        ),
+        files => files,
+    }
+}
+
 fn value_source(arg: &Arg) -> Option<ValueSource> {
     let value_name = arg.get_value_names()?.first()?.as_str();
     VALUE_NAME_SOURCES
@@ -431,7 +443,10 @@ mod tests {
     #[test]
     fn first_word_offers_ours_externals_and_help() {
         let names = values(&["hb", ""]);
-        assert_eq!(names, ["completions", "help", "logs", "my tool", "run"]);
+        let mut expected: Vec<String> = crate::completions::SUBCOMMANDS.iter().map(|(name, _)| name.to_string()).collect();
+        expected.extend(["help".to_string(), "my tool".to_string()]);
+        expected.sort();
+        assert_eq!(names, expected);
     }
 
     #[test]
@@ -461,6 +476,11 @@ mod tests {
     fn logs_offers_run_ids_in_source_order() {
         assert_eq!(values(&["hb", "logs", ""]), ["fix-login/2", "fix-login/1", "a.b_C-1/1"]);
         assert_eq!(values(&["hb", "logs", "-f", ""]), ["fix-login/2", "fix-login/1", "a.b_C-1/1"]);
+    }
+
+    #[test]
+    fn repeated_runs_skip_those_typed() {
+        assert_eq!(values(&["hb", "rm", "fix-login/1", "-f", ""]), ["fix-login/2", "a.b_C-1/1"]);
     }
 
     #[test]
