@@ -1,0 +1,13 @@
+//! One Nushell command per file, each a thin call into `hb_core`.
+
+pub mod hb;
+pub mod logs;
+pub mod run;
+pub mod runs;
+
+use nu_protocol::Category;
+
+/// The category `help commands` lists hb's commands under.
+fn category() -> Category {
+    Category::Custom("hb".into())
+}
