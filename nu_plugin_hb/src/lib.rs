@@ -9,6 +9,7 @@ mod commands;
 mod convert;
 mod engine;
 mod line_stream;
+mod run_refs;
 
 use nu_plugin::{Plugin, PluginCommand};
 
@@ -26,6 +27,8 @@ impl Plugin for HbPlugin {
             Box::new(commands::runs::Runs),
             Box::new(commands::run::Run),
             Box::new(commands::logs::Logs),
+            Box::new(commands::stop::Stop),
+            Box::new(commands::rm::Rm),
         ]
     }
 }

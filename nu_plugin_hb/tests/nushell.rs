@@ -190,7 +190,7 @@ fn plugin_add_and_use_register_commands() {
 
     let names = fixture.nu_json("help commands | where name starts-with 'hb' | get name | sort");
 
-    assert_eq!(names, serde_json::json!(["hb", "hb logs", "hb run", "hb runs"]));
+    assert_eq!(names, serde_json::json!(["hb", "hb logs", "hb rm", "hb run", "hb runs", "hb stop"]));
 }
 
 #[test]
@@ -337,6 +337,84 @@ fn run_record_has_json_fields() {
     assert_eq!(record["run"], format!("{}/1", fixture.task));
     assert_eq!(record["image"], IMAGE);
     assert_eq!(described, "int");
+}
+
+#[test]
+fn stop_running_run_reports_exit() {
+    let fixture = Fixture::new();
+    let run = fixture.start("{SLEEP: 60}");
+
+    let stopped = fixture.nu_json(&format!("hb stop --time 0 {run} | select run stopped status exit"));
+    let status = fixture.nu_json(&format!("hb runs | where run == '{run}' | get 0.status"));
+
+    assert_eq!(stopped, serde_json::json!([{"run": run, "stopped": true, "status": "exited", "exit": 137}]));
+    assert_eq!(status, "exited");
+}
+
+#[test]
+fn stop_unknown_run_points_at_it() {
+    let fixture = Fixture::new();
+    let run = fixture.start("{}");
+    fixture.wait_exited(&run);
+    let unknown = format!("{}/9", fixture.task);
+
+    let error = fixture.nu_json(&format!(
+        "try {{ hb stop {run} {unknown} }} catch {{|e| let label = $e.details.labels.0; \
+         {{msg: $e.details.msg, at: (view span $label.span.start $label.span.end)}} }}"
+    ));
+
+    assert_eq!(error["msg"], format!("unknown run `{unknown}`"));
+    assert_eq!(error["at"], unknown);
+}
+
+#[test]
+fn rm_removes_finished_run() {
+    let fixture = Fixture::new();
+    let run = fixture.start("{}");
+    fixture.wait_exited(&run);
+
+    let removed = fixture.nu_json(&format!("hb rm {run} | select run branch"));
+    let left = fixture.nu_json("hb runs | length");
+
+    assert_eq!(removed, serde_json::json!([{"run": run, "branch": format!("task/{run}")}]));
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn rm_running_run_needs_force() {
+    let fixture = Fixture::new();
+    let run = fixture.start("{SLEEP: 60}");
+
+    let error = fixture.nu_json(&format!(
+        "try {{ hb rm {run} }} catch {{|e| let label = $e.details.labels.0; \
+         {{msg: $e.details.msg, at: (view span $label.span.start $label.span.end)}} }}"
+    ));
+    let forced = fixture.nu_json(&format!("hb rm --force {run} | get run"));
+    let left = fixture.nu_json("hb runs | length");
+
+    assert_eq!(error["msg"], format!("run {run} is still running"));
+    assert_eq!(error["at"], run);
+    assert_eq!(forced, serde_json::json!([run]));
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn rm_partial_failure_names_removed_runs() {
+    let fixture = Fixture::new();
+    let finished = fixture.start("{}");
+    fixture.wait_exited(&finished);
+    let running = fixture.start("{SLEEP: 60}");
+
+    let error = fixture.nu_json(&format!(
+        "try {{ hb rm {finished} {running} }} catch {{|e| let label = $e.details.labels.0; \
+         {{msg: $e.details.msg, help: $e.details.help, at: (view span $label.span.start $label.span.end)}} }}"
+    ));
+    let left = fixture.nu_json("hb runs | get run");
+
+    assert_eq!(error["msg"], format!("run {running} is still running"));
+    assert_eq!(error["at"], running);
+    assert!(error["help"].as_str().unwrap().ends_with(&format!("these runs were removed: {finished}")), "{error}");
+    assert_eq!(left, serde_json::json!([running]));
 }
 
 #[test]

@@ -2,8 +2,10 @@
 
 pub mod hb;
 pub mod logs;
+pub mod rm;
 pub mod run;
 pub mod runs;
+pub mod stop;
 
 use nu_protocol::Category;
 
