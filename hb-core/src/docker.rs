@@ -20,21 +20,20 @@ const STEERING_VARIABLES: &[&str] = &[
     "COMPOSE_IGNORE_ORPHANS",
 ];
 
-/// Checks that the Docker engine answers and that Compose v2 is installed as
-/// the `docker compose` plugin. Both calls run at once.
-pub fn check() -> Result<()> {
-    let (engine, compose) = std::thread::scope(|scope| {
-        let engine = scope.spawn(|| process::capture("docker", ["version", "--format", "{{.Server.Version}}"], None));
-        let compose = scope.spawn(|| process::capture("docker", ["compose", "version", "--short"], None));
-        (engine.join(), compose.join())
-    });
-    let engine = engine.map_err(|_| Error::environment("checking the Docker engine failed"))??;
-    let compose = compose.map_err(|_| Error::environment("checking Docker Compose failed"))??;
-
+/// Checks that the Docker engine answers.
+pub fn check_engine() -> Result<()> {
+    let engine = process::capture("docker", ["version", "--format", "{{.Server.Version}}"], None)?;
     if !engine.success() {
         return Err(unreachable_engine(&engine.reason()));
     }
-    if compose.success() && compose.stdout.trim().trim_start_matches('v').starts_with(|c: char| c >= '2') {
+    Ok(())
+}
+
+/// Checks that Compose v2 is installed as the `docker compose` plugin.
+pub fn check_compose() -> Result<()> {
+    let compose = process::capture("docker", ["compose", "version", "--short"], None)?;
+    let version = compose.stdout.trim().trim_start_matches('v');
+    if compose.success() && version.starts_with(|c: char| c.is_ascii_digit() && c >= '2') {
         return Ok(());
     }
     Err(missing_compose_v2())

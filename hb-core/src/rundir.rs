@@ -76,11 +76,6 @@ impl RunDir {
         self.path.join("watch.sh")
     }
 
-    /// The process id of the watcher, written by the watcher itself.
-    pub fn watcher_pid(&self) -> PathBuf {
-        self.path.join("watch.pid")
-    }
-
     pub fn watcher_log(&self) -> PathBuf {
         self.path.join("watch.log")
     }

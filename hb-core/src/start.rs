@@ -58,6 +58,34 @@ pub struct StartedRun {
     pub dir: PathBuf,
     pub workspace: PathBuf,
     pub image: String,
+    /// How long each step of starting took, in order.
+    pub timings: Vec<StepTime>,
+}
+
+/// The time one step of starting a run took.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTime {
+    pub step: &'static str,
+    pub ms: f64,
+}
+
+/// Measures consecutive steps, each from the end of the one before.
+struct Stopwatch {
+    last: std::time::Instant,
+    laps: Vec<StepTime>,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch { last: std::time::Instant::now(), laps: Vec::new() }
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        let ms = (now - self.last).as_secs_f64() * 1000.0;
+        self.laps.push(StepTime { step, ms: (ms * 100.0).round() / 100.0 });
+        self.last = now;
+    }
 }
 
 /// Receives progress lines and notes for the user while a run starts.
@@ -84,20 +112,26 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
     let repo = Repo::discover(&options.cwd)?;
     let task_id = TaskId::parse(&options.task)?;
     let task = Task::find(&repo, &task_id)?;
+    let mut stopwatch = Stopwatch::new();
     let plan = plan(repo, task, options, progress)?;
-    docker::check()?;
+    stopwatch.lap("plan");
+    // Listing the numbers taken by containers also proves the engine answers.
+    let taken_by_containers = docker::taken_run_numbers(plan.task.id.as_str())?;
+    stopwatch.lap("check docker");
 
-    let dir = create_run(&plan, progress)?;
+    let dir = create_run(&plan, &taken_by_containers, progress, &mut stopwatch)?;
     let run = dir.run.clone();
 
     progress.step(&format!("starting container {} (docker compose run)", run.project()));
     let cid = match run_container(&dir) {
         Ok(cid) => cid,
-        Err(error) => return Err(mark_failed(&dir, error)),
+        Err(error) => return Err(handle_start_failure(&plan.repo, &dir, error)),
     };
+    stopwatch.lap("compose run");
 
     rundir::write_atomic(&dir.cid_file(), format!("{cid}\n").as_bytes(), 0o644)?;
     watcher::spawn(&dir)?;
+    stopwatch.lap("start watcher");
 
     Ok(StartedRun {
         run: run.to_string(),
@@ -110,6 +144,7 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
         dir: dir.path.clone(),
         workspace: dir.workspace(),
         image: image_name(&plan.source),
+        timings: stopwatch.laps,
     })
 }
 
@@ -297,7 +332,7 @@ impl Drop for Cleanup<'_> {
 
 /// Allocates n, creates the branch and the workspace clone, and renders the
 /// run directory.
-fn create_run(plan: &Plan, progress: &dyn Progress) -> Result<RunDir> {
+fn create_run(plan: &Plan, taken_by_containers: &[u32], progress: &dyn Progress, stopwatch: &mut Stopwatch) -> Result<RunDir> {
     let repo = &plan.repo;
     repo.exclude_runs_dir()?;
 
@@ -306,10 +341,10 @@ fn create_run(plan: &Plan, progress: &dyn Progress) -> Result<RunDir> {
         .branches_under(&prefix)?
         .into_iter()
         .filter_map(|branch| branch.strip_prefix(&prefix)?.parse::<u32>().ok());
-    let container_numbers = docker::taken_run_numbers(plan.task.id.as_str())?;
-    let highest_taken = branch_numbers.chain(container_numbers).max().unwrap_or(0);
+    let highest_taken = branch_numbers.chain(taken_by_containers.iter().copied()).max().unwrap_or(0);
     let dir = rundir::allocate(repo, &plan.task.id, highest_taken)?;
     let run = dir.run.clone();
+    stopwatch.lap("allocate n");
     let mut cleanup = Cleanup { repo, dir: dir.path.clone(), branch: None, armed: true };
 
     let branch = run.branch();
@@ -317,10 +352,13 @@ fn create_run(plan: &Plan, progress: &dyn Progress) -> Result<RunDir> {
     progress.step(&format!("run {run}: creating branch {branch} from {from}"));
     repo.git_ok(&format!("create branch `{branch}`"), ["branch", "--no-track", branch.as_str(), plan.base_commit.as_str()])?;
     cleanup.branch = Some(branch.clone());
+    stopwatch.lap("create branch");
 
     progress.step(&format!("run {run}: cloning the workspace"));
     clone_workspace(repo, &branch, &dir.workspace())?;
+    stopwatch.lap("clone workspace");
     render_files(plan, &dir)?;
+    stopwatch.lap("render files");
 
     cleanup.keep();
     Ok(dir)
@@ -426,6 +464,19 @@ fn run_container(dir: &RunDir) -> Result<String> {
         Some(container) => Ok(container.id),
         None => Err(failed("`docker compose run` created no container".to_string())),
     }
+}
+
+/// Sorts out why the container did not start. Checking Compose only now
+/// keeps `docker compose version`, which takes over 100 ms, off the path
+/// of every run. A missing Compose v2 means the run never could start, so
+/// it is removed; any other failure keeps the run, marked failed.
+fn handle_start_failure(repo: &Repo, dir: &RunDir, error: Error) -> Error {
+    if let Err(compose_error) = docker::check_compose() {
+        let _ = std::fs::remove_dir_all(&dir.path);
+        let _ = repo.git(["branch", "-D", "--quiet", dir.run.branch().as_str()]);
+        return compose_error;
+    }
+    mark_failed(dir, error)
 }
 
 fn mark_failed(dir: &RunDir, error: Error) -> Error {

@@ -63,7 +63,6 @@ on_signal() {{
 trap '' HUP
 trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
-echo $$ > watch.pid
 echo "watcher: waiting for $cid"
 docker wait "$cid" >/dev/null &
 wait $!
@@ -116,8 +115,9 @@ pub fn spawn(dir: &RunDir) -> Result<()> {
     Ok(())
 }
 
-/// The file that stores the watcher's process id, so `hb stop` and `hb rm`
-/// can tell whether the watcher is still there to finish the run.
+/// Returns the path of the file with the watcher's process id, which
+/// `hb stop` and `hb rm` read to learn whether the watcher can still finish
+/// the run.
 pub fn pid_file(dir: &RunDir) -> std::path::PathBuf {
     dir.path.join("watch.pid")
 }
@@ -148,8 +148,8 @@ pub fn is_running(dir: &RunDir) -> bool {
     }
 }
 
-/// Waits until the watcher of `dir` has ended, at most `timeout`, and tells
-/// whether it has.
+/// Waits at most `timeout` for the watcher of `dir` to end, and returns
+/// whether it ended.
 pub fn wait_until_ended(dir: &RunDir, timeout: std::time::Duration) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while is_running(dir) {

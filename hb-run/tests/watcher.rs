@@ -47,9 +47,10 @@ fn sigterm_to_watcher_stops_and_cleans_up() {
     let repo = TestRepo::new("echo working; sleep 300");
     let started = repo.start(&[]);
     let dir = repo.run_dir(&repo.task, 1);
-    let pid_file = dir.join("watch.pid");
-    wait_for("the watcher to start", || pid_file.exists());
-    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    // The watcher's signal handlers are set once it says it is waiting.
+    let log = dir.join("watch.log");
+    wait_for("the watcher to wait", || std::fs::read_to_string(&log).unwrap_or_default().contains("watcher: waiting"));
+    let pid = std::fs::read_to_string(dir.join("watch.pid")).unwrap().trim().to_string();
 
     let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(sent.success());

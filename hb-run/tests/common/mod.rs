@@ -122,7 +122,7 @@ impl TestRepo {
             if text.contains(line) {
                 return;
             }
-            assert!(Instant::now() < deadline, "the watcher of {task}/{n} did not finish: {text}");
+            assert!(Instant::now() < deadline, "the watcher of {task}/{n} did not write `{line}`: {text}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
