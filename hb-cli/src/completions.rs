@@ -99,6 +99,7 @@ impl Shell {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     // Candidate mode is recognized before clap, so that no parse error can
     // ever reach the terminal while the user is typing.
     let raw: Vec<String> = std::env::args_os()

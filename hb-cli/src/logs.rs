@@ -41,6 +41,7 @@ pub struct Args {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     match show_logs(&args) {
         Ok(code) => code,

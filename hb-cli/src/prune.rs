@@ -34,6 +34,7 @@ pub struct Args {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     match prune_runs(&args) {
         Ok(pruned) if args.json => {

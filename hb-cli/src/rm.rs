@@ -39,6 +39,7 @@ pub struct Args {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     let outcomes = match remove_runs(&args) {
         Ok(outcomes) => outcomes,

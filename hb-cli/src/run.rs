@@ -67,6 +67,7 @@ impl Progress for Stderr {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     let cwd = match crate::current_dir() {
         Ok(cwd) => cwd,

@@ -39,6 +39,7 @@ const MAX_WIDTH: usize = 100;
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     match list(&args) {
         Ok(runs) if args.json => {

@@ -38,6 +38,7 @@ pub struct Args {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     match stop_runs(&args) {
         Ok(stopped) if args.json => {

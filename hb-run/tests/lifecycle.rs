@@ -166,3 +166,20 @@ fn dirty_tree_gets_a_note() {
     assert!(!repo.run_dir(&repo.task, 1).join("workspace/notes.txt").exists());
     repo.wait_for_watcher(&repo.task, 1);
 }
+
+#[test]
+fn output_into_closed_pipe_is_quiet() {
+    let repo = TestRepo::new("seq 1 20000");
+    repo.start(&[]);
+    repo.wait_for_watcher(&repo.task, 1);
+
+    for command in ["hb runs --json | head -c 1", "hb runs | head -n 1", "hb logs $0 | head -n 1"] {
+        let output = std::process::Command::new("sh")
+            .args(["-c", &format!("set -o pipefail 2>/dev/null; {command}"), &repo.task])
+            .current_dir(repo.path())
+            .env("PATH", path_with_bins())
+            .output()
+            .unwrap();
+        assert_eq!(stderr(&output), "", "{command}");
+    }
+}
