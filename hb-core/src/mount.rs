@@ -12,7 +12,8 @@ pub struct Mount {
 
 impl Mount {
     /// Parses `HOST:CONTAINER[:ro|:rw]`, resolving a relative host path
-    /// against `base`, and checks that the host path exists.
+    /// against `base` and `~/` against HOME, and checks that the host path
+    /// exists.
     pub fn parse(spec: &str, base: &Path) -> Result<Mount> {
         let help = "write mounts as `HOST:CONTAINER` or `HOST:CONTAINER:ro`, with an existing host path \
                     and an absolute container path, neither containing `:`";
@@ -34,7 +35,10 @@ impl Mount {
             return Err(invalid(&format!("the container path `{target}` is not absolute")));
         }
 
-        let source = base.join(host);
+        let source = match host.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(rest),
+            None => base.join(host),
+        };
         if !source.exists() {
             return Err(Error::usage(format!("invalid mount `{}`: the host path `{}` does not exist", spec.escape_debug(), source.display()))
                 .help("create the host path first, or fix the path in the mount"));
@@ -55,6 +59,13 @@ mod tests {
         assert_eq!(mount.target, "/data");
         assert!(mount.read_only);
         assert!(!Mount::parse(".:/data", &base).unwrap().read_only);
+    }
+
+    #[test]
+    fn expands_home() {
+        let home = std::env::var("HOME").unwrap();
+        let mount = Mount::parse("~/:/home", std::path::Path::new("/nonexistent")).unwrap();
+        assert_eq!(mount.source, std::path::Path::new(&home).canonicalize().unwrap());
     }
 
     #[test]
