@@ -24,6 +24,12 @@ impl Repo {
         Ok(Repo { root })
     }
 
+    /// Uses `root` as the repository root without asking git, for callers
+    /// such as shell completion that must not start a process.
+    pub fn from_root(root: PathBuf) -> Repo {
+        Repo { root }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

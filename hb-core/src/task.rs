@@ -139,7 +139,13 @@ fn split_front_matter(text: &str) -> (Option<&str>, &str) {
 
 /// Lists the ids of all task files, sorted.
 pub fn list_task_ids(repo: &Repo) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(repo.tasks_dir()) else {
+    read_task_ids(&repo.tasks_dir())
+}
+
+/// Lists the ids of the `task-<id>.md` files in `dir` that are valid task
+/// ids, sorted; an unreadable directory has none.
+pub fn read_task_ids(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut ids: Vec<String> = entries
@@ -211,6 +217,15 @@ mod tests {
         let (front, body) = split_front_matter("# Title\n");
         assert_eq!(front, None);
         assert_eq!(body, "# Title\n");
+    }
+
+    #[test]
+    fn task_ids_skip_invalid_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["task-b.md", "task-a.b_C-1.md", "task-.md", "task-x y.md", "notes.md", "task-c.txt"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        assert_eq!(read_task_ids(dir.path()), ["a.b_C-1", "b"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use super::engine::Sources;
 use hb_core::naming::RunId;
+use hb_core::repo::Repo;
 use hb_core::task::TaskId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ impl RepoFiles {
 impl Sources for RepoFiles {
     fn task_ids(&self) -> Vec<String> {
         match &self.root {
-            Some(root) => read_task_ids(&tasks_dir(root)),
+            Some(root) => hb_core::task::read_task_ids(&tasks_dir(root)),
             None => Vec::new(),
         }
     }
@@ -60,32 +61,14 @@ pub fn find_repo_root(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-// The layout below is `Repo::tasks_dir` and `Repo::runs_dir` of hb-core,
-// which finds the root by running git; a test checks that they agree.
+/// Returns the tasks folder of the repository at `root`.
 pub fn tasks_dir(root: &Path) -> PathBuf {
-    root.join(".hyperbranch").join("tasks")
+    Repo::from_root(root.to_path_buf()).tasks_dir()
 }
 
+/// Returns the run directories' folder of the repository at `root`.
 pub fn runs_dir(root: &Path) -> PathBuf {
-    root.join(".hyperbranch").join(".runs")
-}
-
-/// Lists the ids of the `task-<id>.md` files in `dir` that are valid task
-/// ids, sorted.
-pub fn read_task_ids(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<String> = entries
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            let id = name.strip_prefix("task-")?.strip_suffix(".md")?;
-            TaskId::parse(id).ok().map(|id| id.to_string())
-        })
-        .collect();
-    ids.sort();
-    ids
+    Repo::from_root(root.to_path_buf()).runs_dir()
 }
 
 /// Lists the runs that have a directory in `runs_dir`, newest first.
@@ -206,15 +189,6 @@ mod tests {
     }
 
     #[test]
-    fn task_ids_skip_invalid_names() {
-        let temp = Scratch::new();
-        for name in ["task-b.md", "task-a.b_C-1.md", "task-.md", "task-x y.md", "notes.md", "task-c.txt"] {
-            fs::write(temp.path().join(name), "").unwrap();
-        }
-        assert_eq!(read_task_ids(temp.path()), ["a.b_C-1", "b"]);
-    }
-
-    #[test]
     fn repo_root_is_found_from_a_subdirectory() {
         let temp = Scratch::new();
         let root = temp.path().join("repo");
@@ -231,14 +205,13 @@ mod tests {
     }
 
     #[test]
-    fn layout_matches_hb_core() {
+    fn root_matches_git() {
         let temp = Scratch::new();
         let status = Command::new("git").args(["init", "--quiet"]).current_dir(temp.path()).status().unwrap();
         assert!(status.success());
-        let repo = hb_core::repo::Repo::discover(temp.path()).unwrap();
-        let root = find_repo_root(temp.path()).unwrap();
+        fs::create_dir_all(temp.path().join("sub")).unwrap();
+        let repo = hb_core::repo::Repo::discover(&temp.path().join("sub")).unwrap();
 
-        assert_eq!(runs_dir(&root), root.join(repo.runs_dir().strip_prefix(repo.root()).unwrap()));
-        assert_eq!(tasks_dir(&root), root.join(repo.tasks_dir().strip_prefix(repo.root()).unwrap()));
+        assert_eq!(find_repo_root(&temp.path().join("sub")).as_deref(), Some(repo.root()));
     }
 }
