@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use hb_core::report;
-use hb_core::start::{self, Progress, StartOptions, StartedRun};
+use hb_core::start::{self, StartOptions, StartedRun, StderrProgress};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,19 +52,6 @@ pub struct Args {
     command: Vec<String>,
 }
 
-/// Prints progress and notes on stderr, so stdout carries only the result.
-struct Stderr;
-
-impl Progress for Stderr {
-    fn step(&self, message: &str) {
-        eprintln!("hb: {message}");
-    }
-
-    fn note(&self, message: &str) {
-        eprintln!("note: {message}");
-    }
-}
-
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
     crate::exit_quietly_on_broken_pipe();
@@ -84,7 +71,7 @@ pub fn main() -> ExitCode {
         host_env: std::env::vars().collect(),
     };
 
-    match start::start(&options, &Stderr) {
+    match start::start(&options, &StderrProgress) {
         Ok(started) if args.json => {
             report::print_json(&started);
             ExitCode::SUCCESS

@@ -94,6 +94,20 @@ pub trait Progress {
     fn note(&self, message: &str);
 }
 
+/// Prints progress as `hb: …` and notes as `note: …` on stderr, which both
+/// front ends want: stdout carries the CLI's data and the plugin's protocol.
+pub struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn step(&self, message: &str) {
+        eprintln!("hb: {message}");
+    }
+
+    fn note(&self, message: &str) {
+        eprintln!("note: {message}");
+    }
+}
+
 /// Everything decided before anything is created.
 struct Plan {
     repo: Repo,

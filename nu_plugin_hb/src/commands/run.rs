@@ -5,7 +5,7 @@ use crate::HbPlugin;
 use hb_core::envfile;
 use hb_core::mount::Mount;
 use hb_core::repo::Repo;
-use hb_core::start::{self, Progress, StartOptions};
+use hb_core::start::{self, StartOptions, StderrProgress};
 use hb_core::task::{Task, TaskId};
 use nu_plugin::{EngineInterface, EvaluatedCall, PluginCommand};
 use nu_protocol::{Example, LabeledError, PipelineData, Record, Signature, Spanned, SyntaxShape, Type};
@@ -103,7 +103,7 @@ impl PluginCommand for Run {
             command,
             host_env: crate::engine::host_env(engine, head)?,
         };
-        let started = start::start(&options, &Stderr).map_err(|error| error_at_head(error, head))?;
+        let started = start::start(&options, &StderrProgress).map_err(|error| error_at_head(error, head))?;
         Ok(PipelineData::value(convert::started_record(&started, head), None))
     }
 }
@@ -127,18 +127,4 @@ fn env_entries(record: Record, span: nu_protocol::Span) -> Result<Vec<String>, L
         entries.push(format!("{key}={text}"));
     }
     Ok(entries)
-}
-
-/// Prints progress and notes on stderr, because stdout is the plugin's
-/// protocol channel.
-struct Stderr;
-
-impl Progress for Stderr {
-    fn step(&self, message: &str) {
-        eprintln!("hb: {message}");
-    }
-
-    fn note(&self, message: &str) {
-        eprintln!("note: {message}");
-    }
 }
