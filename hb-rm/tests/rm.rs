@@ -1,15 +1,13 @@
 //! `hb rm` against a real Docker engine and git.
 
-#[path = "../../hb-runs/tests/common/mod.rs"]
-mod common;
 
-use common::{docker, docker_object_exists, TestRepo};
+use hb_testkit::{docker, docker_object_exists, TestRepo};
 use serde_json::Value;
 
 const COMMIT_GREETING: &str = "echo hello > greeting.txt; git add greeting.txt; git commit -qm 'Add greeting'";
 
 fn finished_run(repo: &TestRepo, script: &str) -> String {
-    let run = repo.start(script);
+    let run = repo.start_script(script);
     repo.wait_for_status(&run, "exited");
     repo.wait_for_watcher(&run);
     run
@@ -22,7 +20,7 @@ fn rm_rejects_unmerged_commits_and_force_removes() {
     let branch = format!("task/{run}");
     let commit = repo.git(&["log", "-1", "--format=%h", &branch]);
 
-    let output = repo.hb("hb-rm").arg(&run).output().unwrap();
+    let output = repo.exe("hb-rm").arg(&run).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
@@ -35,7 +33,7 @@ fn rm_rejects_unmerged_commits_and_force_removes() {
     assert!(repo.run_dir(&run).exists());
     assert!(docker_object_exists("container", &repo.project(1)));
 
-    let output = repo.hb("hb-rm").args(["--force", "--json", run.as_str()]).output().unwrap();
+    let output = repo.exe("hb-rm").args(["--force", "--json", run.as_str()]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let removed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(removed.len(), 1);
@@ -60,7 +58,7 @@ fn rm_accepts_squash_merged_branch() {
     repo.git(&["add", "later.txt"]);
     repo.git(&["commit", "--quiet", "-m", "Add later work"]);
 
-    let output = repo.hb("hb-rm").arg(&run).output().unwrap();
+    let output = repo.exe("hb-rm").arg(&run).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with(&format!("removed run {run}\n  container  {} (", repo.project(1))), "{text}");
@@ -71,16 +69,16 @@ fn rm_accepts_squash_merged_branch() {
 #[test]
 fn rm_rejects_running_run() {
     let repo = TestRepo::new();
-    let run = repo.start("sleep 300");
+    let run = repo.start_script("sleep 300");
 
-    let output = repo.hb("hb-rm").arg(&repo.task).output().unwrap();
+    let output = repo.exe("hb-rm").arg(&repo.task).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
         format!("error: run {run} is still running\nhelp: stop it first with `hb stop {run}`, or remove it anyway with `hb rm --force {run}`\n")
     );
 
-    let output = repo.hb("hb-rm").args(["--force", run.as_str()]).output().unwrap();
+    let output = repo.exe("hb-rm").args(["--force", run.as_str()]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(!docker_object_exists("container", &repo.project(1)));
     assert!(!docker_object_exists("network", &format!("{}_default", repo.project(1))));
@@ -91,7 +89,7 @@ fn rm_rejects_running_run() {
 fn rm_removes_image_built_for_run() {
     let repo = TestRepo::new();
     std::fs::write(repo.root.join("Agent.Dockerfile"), "FROM hb-test-agent:latest\nLABEL purpose=test\n").unwrap();
-    let output = repo.hb("hb-run").args([repo.task.as_str(), "--dockerfile", "Agent.Dockerfile", "--", "true"]).output().unwrap();
+    let output = repo.exe("hb-run").args([repo.task.as_str(), "--dockerfile", "Agent.Dockerfile", "--", "true"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let run = format!("{}/1", repo.task);
     repo.wait_for_status(&run, "exited");
@@ -99,7 +97,7 @@ fn rm_removes_image_built_for_run() {
     let image = format!("{}-task", repo.project(1));
     assert!(docker_object_exists("image", &image));
 
-    let output = repo.hb("hb-rm").args([run.as_str(), "--json"]).output().unwrap();
+    let output = repo.exe("hb-rm").args([run.as_str(), "--json"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let removed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(removed[0]["image"], format!("{image}:latest"));
@@ -118,7 +116,7 @@ fn rm_cleans_up_what_hand_edits_left() {
     std::fs::remove_dir_all(repo.run_dir(&orphan)).unwrap();
     repo.git(&["branch", "-D", &format!("task/{orphan}")]);
 
-    let output = repo.hb("hb-rm").args([no_dir.as_str(), no_branch.as_str(), orphan.as_str(), "--json"]).output().unwrap();
+    let output = repo.exe("hb-rm").args([no_dir.as_str(), no_branch.as_str(), orphan.as_str(), "--json"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let removed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(removed.len(), 3);
@@ -136,7 +134,7 @@ fn rm_cleans_up_what_hand_edits_left() {
 #[test]
 fn rm_rejects_unknown_and_foreign_runs() {
     let repo = TestRepo::new();
-    let output = repo.hb("hb-rm").arg(format!("{}/9", repo.task)).output().unwrap();
+    let output = repo.exe("hb-rm").arg(format!("{}/9", repo.task)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
@@ -154,10 +152,10 @@ fn rm_rejects_unknown_and_foreign_runs() {
     .unwrap();
     other.git(&["add", "-A", "."]);
     other.git(&["commit", "--quiet", "-m", "Rename task"]);
-    let output = other.hb("hb-run").args([repo.task.as_str(), "--", "true"]).output().unwrap();
+    let output = other.exe("hb-run").args([repo.task.as_str(), "--", "true"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
-    let output = repo.hb("hb-rm").arg(format!("{}/1", repo.task)).output().unwrap();
+    let output = repo.exe("hb-rm").arg(format!("{}/1", repo.task)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(

@@ -1,9 +1,7 @@
 //! Bad input gets one `error:` line and a `help:` line, a non-zero exit,
 //! and leaves no half-made run behind.
 
-mod common;
-
-use common::*;
+use hb_testkit::*;
 use std::process::Command;
 
 /// Asserts a failure with exactly one error line and a help line, and
@@ -40,7 +38,7 @@ fn outside_git_repository() {
 
 #[test]
 fn unknown_task_suggests_close_ids() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let typo = format!("{}z", repo.task);
     let message = assert_error(&repo.run_hb(&["run", &typo]), &format!("error: unknown task `{typo}`"));
     assert!(message.contains(&format!("help: a task with a similar id exists: `{}`", repo.task)), "{message}");
@@ -49,7 +47,7 @@ fn unknown_task_suggests_close_ids() {
 
 #[test]
 fn unsafe_task_ids_are_rejected() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     for id in ["../x", "a/b", "a b", "a..b", "x.lock", ".x", ""] {
         let output = repo.run_hb(&["run", id]);
         assert_error(&output, "error: invalid task id");
@@ -72,7 +70,7 @@ fn ids_invalid_for_compose_get_distinct_names() {
         assert!(output.status.success(), "{}", stderr(&output));
         let started: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         names.push(started["container"].as_str().unwrap().to_string());
-        repo.wait_for_watcher(id, 1);
+        repo.wait_for_watcher(&format!("{id}/1"));
     }
 
     assert_eq!(names[0], format!("hb-{base}_-_fix-1"));
@@ -82,7 +80,7 @@ fn ids_invalid_for_compose_get_distinct_names() {
 
 #[test]
 fn docker_unreachable() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let output = repo.hb(&["run", &repo.task]).env("DOCKER_HOST", "unix:///nonexistent/docker.sock").output().unwrap();
     assert_error(&output, "error: the Docker engine is not reachable");
     assert_no_run_made(&repo);
@@ -111,7 +109,7 @@ fn run_without_compose_plugin(repo: &TestRepo, extra_path: &str) -> std::process
 
 #[test]
 fn compose_v2_missing() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let output = run_without_compose_plugin(&repo, "/usr/bin:/bin");
     assert_error(&output, "error: Docker Compose v2 is not installed");
     assert_no_run_made(&repo);
@@ -124,7 +122,7 @@ fn compose_only_standalone() {
     let standalone = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(plugin, standalone.path().join("docker-compose")).unwrap();
 
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let output = run_without_compose_plugin(&repo, &format!("{}:/usr/bin:/bin", standalone.path().display()));
     let message = assert_error(&output, "error: Docker Compose 2.");
     assert!(message.contains("installed only as the standalone `docker-compose`"), "{message}");
@@ -133,14 +131,14 @@ fn compose_only_standalone() {
 
 #[test]
 fn failing_dockerfile_marks_run_failed() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     repo.write("agent.Dockerfile", &format!("FROM {IMAGE}\nRUN echo building-step && exit 7\n"));
     let output = repo.run_hb(&["run", &repo.task, "--dockerfile", "agent.Dockerfile"]);
     let message = assert_error(&output, &format!("error: run {}/1 failed to start", repo.task));
     assert!(message.contains("exit code: 7"), "the build output did not reach the user: {message}");
     assert!(message.contains(&format!("hb rm {}/1", repo.task)), "{message}");
 
-    let dir = repo.run_dir(&repo.task, 1);
+    let dir = repo.run_dir(&format!("{}/1", repo.task));
     assert!(dir.join("failed").exists());
     assert!(!network_exists(&format!("hb-{}-1_default", repo.task)));
     let logs = repo.run_hb(&["logs", &repo.task]);
@@ -149,7 +147,7 @@ fn failing_dockerfile_marks_run_failed() {
 
 #[test]
 fn bad_mounts_are_rejected() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let with_colon = repo.path().join("a:b");
     std::fs::create_dir(&with_colon).unwrap();
     let spec = format!("{}:/data", with_colon.display());
@@ -163,13 +161,13 @@ fn bad_mounts_are_rejected() {
 
 #[test]
 fn dockerfile_wins_over_image() {
-    let repo = TestRepo::new("cat /built-marker");
+    let repo = TestRepo::with_exec("cat /built-marker");
     repo.write("agent.Dockerfile", &format!("FROM {IMAGE}\nRUN echo built > /built-marker\n"));
     repo.commit("Add Dockerfile");
     let output = repo.run_hb(&["run", &repo.task, "--image", "no-such-image:1", "--dockerfile", "agent.Dockerfile"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("note: both --image and --dockerfile are given"), "{}", stderr(&output));
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
     let logs = repo.run_hb(&["logs", &repo.task]);
     assert_eq!(stdout(&logs), "built\n");
@@ -177,14 +175,14 @@ fn dockerfile_wins_over_image() {
 
 #[test]
 fn missing_dockerfile_is_rejected() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     assert_error(&repo.run_hb(&["run", &repo.task, "--dockerfile", "nope.Dockerfile"]), "error: Dockerfile `");
     assert_no_run_made(&repo);
 }
 
 #[test]
 fn invalid_env_names_are_rejected() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     for entry in ["1A=x", "A-B=x", "=x"] {
         assert_error(&repo.run_hb(&["run", &repo.task, "--env", entry]), "error: invalid environment variable name");
     }
@@ -209,7 +207,7 @@ fn repository_without_commits() {
 
 #[test]
 fn invalid_configuration_is_rejected() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     repo.write(".hyperbranch.config.toml", "image = 5\n");
     assert_error(&repo.run_hb(&["run", &repo.task]), "error: invalid configuration in");
     assert_no_run_made(&repo);

@@ -1,20 +1,18 @@
 //! The Compose file a run renders: its exact text, and Compose accepts it.
 
-mod common;
-
-use common::*;
+use hb_testkit::*;
 use std::process::Command;
 
 #[test]
 fn rendered_file_matches_snapshot() {
-    let repo = TestRepo::new("echo $HOME");
+    let repo = TestRepo::with_exec("echo $HOME");
     std::fs::create_dir(repo.path().join("cache dir")).unwrap();
     let output = repo.run_hb(&["run", &repo.task, "--mount", "cache dir:/cache:ro"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let task = repo.task.clone();
-    repo.wait_for_watcher(&task, 1);
+    repo.wait_for_watcher(&format!("{task}/1"));
 
-    let dir = repo.run_dir(&task, 1);
+    let dir = repo.run_dir(&format!("{task}/1"));
     let text = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
     let root = std::fs::canonicalize(repo.path()).unwrap();
     let user = format!("{}:{}", process_uid(), process_gid());
@@ -73,14 +71,14 @@ fn rendered_file_matches_snapshot() {
 
 #[test]
 fn paths_with_dollar_stay_literal() {
-    let repo = TestRepo::new("cat /data/marker");
+    let repo = TestRepo::with_exec("cat /data/marker");
     let odd = repo.path().join("has $HOME and ${X}");
     std::fs::create_dir(&odd).unwrap();
     std::fs::write(odd.join("marker"), "literal path\n").unwrap();
     let spec = format!("{}:/data", odd.display());
     let output = repo.run_hb(&["run", &repo.task, "--mount", &spec]);
     assert!(output.status.success(), "{}", stderr(&output));
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
     assert_eq!(stdout(&repo.run_hb(&["logs", &repo.task])), "literal path\n");
 }
 

@@ -1,9 +1,7 @@
 //! Values given to a run reach the container byte for byte, through the
 //! real Compose, whatever `$`, quotes, `#`, blanks or YAML words they hold.
 
-mod common;
-
-use common::*;
+use hb_testkit::*;
 use proptest::prelude::*;
 
 /// Pieces that Compose, dotenv parsers, shells or YAML treat specially.
@@ -25,7 +23,7 @@ fn round_trip(values: &[String], host_env: &[(&str, &str)]) -> Vec<String> {
         "mkdir -p /app/out; for k in {}; do eval \"printf %s \\\"\\${{$k}}\\\"\" > /app/out/$k; done",
         keys.join(" ")
     );
-    let repo = TestRepo::new(&script);
+    let repo = TestRepo::with_exec(&script);
 
     let mut args = vec!["run".to_string(), repo.task.clone()];
     for (key, value) in keys.iter().zip(values) {
@@ -37,9 +35,9 @@ fn round_trip(values: &[String], host_env: &[(&str, &str)]) -> Vec<String> {
     command.envs(host_env.iter().copied());
     let output = command.output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
-    let out = repo.run_dir(&repo.task, 1).join("workspace/out");
+    let out = repo.run_dir(&format!("{}/1", repo.task)).join("workspace/out");
     keys.iter()
         .map(|key| String::from_utf8(std::fs::read(out.join(key)).unwrap()).unwrap())
         .collect()
@@ -92,7 +90,7 @@ fn host_environment_does_not_override_values() {
 
 #[test]
 fn compose_settings_in_values_do_not_steer_compose() {
-    let repo = TestRepo::new("printf %s \"$COMPOSE_PROJECT_NAME|$COMPOSE_PROFILES\"");
+    let repo = TestRepo::with_exec("printf %s \"$COMPOSE_PROJECT_NAME|$COMPOSE_PROFILES\"");
     let output = repo.run_hb(&[
         "run",
         &repo.task,
@@ -106,7 +104,7 @@ fn compose_settings_in_values_do_not_steer_compose() {
     let started: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let project = format!("hb-{}-1", repo.task);
     assert_eq!(started["container"], project.as_str());
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
     let label = container_field(&project, "{{index .Config.Labels \"com.docker.compose.project\"}}");
     assert_eq!(label.as_deref(), Some(project.as_str()));
@@ -117,7 +115,7 @@ fn compose_settings_in_values_do_not_steer_compose() {
 
 #[test]
 fn forwarded_and_configured_values_arrive() {
-    let repo = TestRepo::new("printf '%s|%s' \"$FORWARDED\" \"$LITERAL\"");
+    let repo = TestRepo::with_exec("printf '%s|%s' \"$FORWARDED\" \"$LITERAL\"");
     repo.write(
         ".hyperbranch/config.toml",
         &format!(
@@ -127,7 +125,7 @@ fn forwarded_and_configured_values_arrive() {
     repo.commit("Configure env");
     let output = repo.hb(&["run", &repo.task]).env("FORWARDED", "x ${Y} 'z'").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
     let logs = repo.run_hb(&["logs", &repo.task]);
     assert_eq!(stdout(&logs), "x ${Y} 'z'|a $HOME # b");
@@ -137,17 +135,17 @@ fn forwarded_and_configured_values_arrive() {
 fn env_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
 
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let output = repo.hb(&["run", &repo.task, "--env", "TOKEN"]).env("TOKEN", "s3cret-value").output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
-    let env_file = repo.run_dir(&repo.task, 1).join(".env");
+    let env_file = repo.run_dir(&format!("{}/1", repo.task)).join(".env");
     let mode = std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(std::fs::read_to_string(&env_file).unwrap().contains("s3cret-value"));
     for file in ["docker-compose.yml", "run.json", "watch.sh", "watch.log"] {
-        let text = std::fs::read_to_string(repo.run_dir(&repo.task, 1).join(file)).unwrap();
+        let text = std::fs::read_to_string(repo.run_dir(&format!("{}/1", repo.task)).join(file)).unwrap();
         assert!(!text.contains("s3cret-value"), "the secret is in {file}");
     }
     assert!(!stderr(&output).contains("s3cret-value"));

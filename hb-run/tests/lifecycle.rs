@@ -1,14 +1,12 @@
 //! A run's whole life against the real engine: start, logs while it runs,
 //! exit code, branch brought back, network gone, logs kept.
 
-mod common;
-
-use common::*;
+use hb_testkit::*;
 use std::time::{Duration, Instant};
 
 #[test]
 fn run_records_exit_and_keeps_logs() {
-    let repo = TestRepo::new(
+    let repo = TestRepo::with_exec(
         "echo first line; echo to stderr >&2; echo work > result.txt; git add result.txt; \
          git commit --quiet -m 'Agent work'; echo committed; exit 3",
     );
@@ -23,11 +21,11 @@ fn run_records_exit_and_keeps_logs() {
     let cid = started["cid"].as_str().unwrap();
     assert_eq!(cid.len(), 64, "{cid}");
     assert!(cid.bytes().all(|b| b.is_ascii_hexdigit()), "{cid}");
-    let dir = repo.run_dir(&task, 1);
+    let dir = repo.run_dir(&format!("{task}/1"));
     assert_eq!(started["dir"], dir.to_string_lossy().as_ref());
     assert_eq!(std::fs::read_to_string(dir.join("hb.cid")).unwrap().trim(), cid);
 
-    repo.wait_for_watcher(&task, 1);
+    repo.wait_for_watcher(&format!("{task}/1"));
 
     let exit: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("exit.json")).unwrap()).unwrap();
     assert_eq!(exit["exit"], 3);
@@ -48,7 +46,7 @@ fn run_records_exit_and_keeps_logs() {
 
 #[test]
 fn logs_follow_a_running_run() {
-    let repo = TestRepo::new("echo begin; while [ ! -e /app/stop ]; do sleep 0.2; done; echo end");
+    let repo = TestRepo::with_exec("echo begin; while [ ! -e /app/stop ]; do sleep 0.2; done; echo end");
     let task = repo.task.clone();
     repo.start(&[]);
 
@@ -71,7 +69,7 @@ fn logs_follow_a_running_run() {
     }
     assert!(follower.try_wait().unwrap().is_none(), "hb logs --follow ended while the run went on");
 
-    std::fs::write(repo.run_dir(&task, 1).join("workspace/stop"), "").unwrap();
+    std::fs::write(repo.run_dir(&format!("{task}/1")).join("workspace/stop"), "").unwrap();
     let output = follower.wait_with_output().unwrap();
     assert!(output.status.success());
     assert_eq!(stdout(&output), "begin\nend\n");
@@ -79,10 +77,10 @@ fn logs_follow_a_running_run() {
 
 #[test]
 fn logs_of_removed_container_fail_in_one_line() {
-    let repo = TestRepo::new("echo hi");
+    let repo = TestRepo::with_exec("echo hi");
     let task = repo.task.clone();
     let started = repo.start(&[]);
-    repo.wait_for_watcher(&task, 1);
+    repo.wait_for_watcher(&format!("{task}/1"));
 
     let removed = std::process::Command::new("docker")
         .args(["rm", "-f", started["cid"].as_str().unwrap()])
@@ -100,7 +98,7 @@ fn logs_of_removed_container_fail_in_one_line() {
 
 #[test]
 fn eight_concurrent_runs_get_distinct_numbers() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     let task = repo.task.clone();
 
     let children: Vec<_> = (0..8)
@@ -128,16 +126,16 @@ fn eight_concurrent_runs_get_distinct_numbers() {
     containers.dedup();
     assert_eq!(containers.len(), 8);
     for n in 1..=8 {
-        repo.wait_for_watcher(&task, n);
+        repo.wait_for_watcher(&format!("{task}/{n}"));
     }
 }
 
 #[test]
 fn run_starts_from_parent_run_branch() {
-    let repo = TestRepo::new("echo parent > parent.txt; git add parent.txt; git commit --quiet -m 'Parent work'");
+    let repo = TestRepo::with_exec("echo parent > parent.txt; git add parent.txt; git commit --quiet -m 'Parent work'");
     let parent = repo.task.clone();
     repo.start(&[]);
-    repo.wait_for_watcher(&parent, 1);
+    repo.wait_for_watcher(&format!("{parent}/1"));
 
     let child = unique_id("c");
     repo.write_task(&child, &format!("parent: {parent}\n"));
@@ -148,14 +146,14 @@ fn run_starts_from_parent_run_branch() {
     let parent_tip = git(repo.path(), &["rev-parse", &format!("task/{parent}/1")]);
     assert_eq!(started["base"], parent_tip.trim());
 
-    repo.wait_for_watcher(&child, 1);
+    repo.wait_for_watcher(&format!("{child}/1"));
     let logs = repo.run_hb(&["logs", &child]);
     assert_eq!(stdout(&logs), "parent\n");
 }
 
 #[test]
 fn dirty_tree_gets_a_note() {
-    let repo = TestRepo::new("true");
+    let repo = TestRepo::with_exec("true");
     repo.write("notes.txt", "draft");
     git(repo.path(), &["add", "notes.txt"]);
 
@@ -163,15 +161,15 @@ fn dirty_tree_gets_a_note() {
     assert!(output.status.success(), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(message.contains("note: the working tree has uncommitted changes"), "{message}");
-    assert!(!repo.run_dir(&repo.task, 1).join("workspace/notes.txt").exists());
-    repo.wait_for_watcher(&repo.task, 1);
+    assert!(!repo.run_dir(&format!("{}/1", repo.task)).join("workspace/notes.txt").exists());
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 }
 
 #[test]
 fn output_into_closed_pipe_is_quiet() {
-    let repo = TestRepo::new("seq 1 20000");
+    let repo = TestRepo::with_exec("seq 1 20000");
     repo.start(&[]);
-    repo.wait_for_watcher(&repo.task, 1);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
 
     for command in ["hb runs --json | head -c 1", "hb runs | head -n 1", "hb logs $0 | head -n 1"] {
         let output = std::process::Command::new("sh")

@@ -1,9 +1,7 @@
 //! The watcher outlives the terminal that started the run, and on SIGTERM
 //! stops the run and cleans up like at any other end.
 
-mod common;
-
-use common::*;
+use hb_testkit::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -17,7 +15,7 @@ fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
 
 #[test]
 fn watcher_survives_closing_terminal() {
-    let repo = TestRepo::new("while [ ! -e /app/stop ]; do sleep 0.2; done; exit 4");
+    let repo = TestRepo::with_exec("while [ ! -e /app/stop ]; do sleep 0.2; done; exit 4");
     let session = unique_id("hbtest");
     let command = format!("PATH='{}' hb run {}; sleep 600", path_with_bins(), repo.task);
 
@@ -30,23 +28,23 @@ fn watcher_survives_closing_terminal() {
         .status()
         .unwrap();
     assert!(started.success());
-    let cid_file = repo.run_dir(&repo.task, 1).join("hb.cid");
+    let cid_file = repo.run_dir(&format!("{}/1", repo.task)).join("hb.cid");
     wait_for("the run to start", || cid_file.exists());
     std::thread::sleep(Duration::from_millis(300));
     let killed = Command::new("tmux").args(["kill-session", "-t", &session]).status().unwrap();
     assert!(killed.success());
 
-    std::fs::write(repo.run_dir(&repo.task, 1).join("workspace/stop"), "").unwrap();
-    repo.wait_for_watcher(&repo.task, 1);
-    let exit = std::fs::read_to_string(repo.run_dir(&repo.task, 1).join("exit.json")).unwrap();
+    std::fs::write(repo.run_dir(&format!("{}/1", repo.task)).join("workspace/stop"), "").unwrap();
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
+    let exit = std::fs::read_to_string(repo.run_dir(&format!("{}/1", repo.task)).join("exit.json")).unwrap();
     assert!(exit.starts_with("{\"exit\":4,"), "{exit}");
 }
 
 #[test]
 fn sigterm_to_watcher_stops_and_cleans_up() {
-    let repo = TestRepo::new("echo working; sleep 300");
+    let repo = TestRepo::with_exec("echo working; sleep 300");
     let started = repo.start(&[]);
-    let dir = repo.run_dir(&repo.task, 1);
+    let dir = repo.run_dir(&format!("{}/1", repo.task));
     // The watcher's signal handlers are set once it says it is waiting.
     let log = dir.join("watch.log");
     wait_for("the watcher to wait", || std::fs::read_to_string(&log).unwrap_or_default().contains("watcher: waiting"));
@@ -54,7 +52,9 @@ fn sigterm_to_watcher_stops_and_cleans_up() {
 
     let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(sent.success());
-    repo.wait_for_watcher_end(&repo.task, 1);
+    let run = format!("{}/1", repo.task);
+    repo.wait_for_log_line(&run, "Network hb-");
+    repo.wait_for_log_line(&run, " Removed");
 
     let cid = started["cid"].as_str().unwrap();
     assert_eq!(container_field(cid, "{{.State.Status}}").as_deref(), Some("exited"));

@@ -1,16 +1,15 @@
 //! `hb runs` against a real Docker engine: statuses through a run's life,
 //! exit codes, and the number of Docker calls.
 
-mod common;
 
-use common::{docker, docker_object_exists, kill, TestRepo};
+use hb_testkit::{docker, docker_object_exists, kill, TestRepo};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn statuses_follow_a_run_through_its_life() {
     let repo = TestRepo::new();
-    let run = repo.start("sleep 3; exit 0");
+    let run = repo.start_script("sleep 3; exit 0");
 
     let info = repo.run_info(&run);
     assert_eq!(info["status"], "running");
@@ -39,7 +38,7 @@ fn preparing_and_failed_runs_are_listed() {
     let repo = TestRepo::new();
     std::fs::create_dir_all(repo.run_dir(&format!("{}/7", repo.task))).unwrap();
     std::fs::write(repo.root.join("Broken.Dockerfile"), "FROM hb-test-agent:latest\nRUN exit 3\n").unwrap();
-    let failed = repo.hb("hb-run").args([repo.task.as_str(), "--dockerfile", "Broken.Dockerfile"]).output().unwrap();
+    let failed = repo.exe("hb-run").args([repo.task.as_str(), "--dockerfile", "Broken.Dockerfile"]).output().unwrap();
     assert!(!failed.status.success());
 
     let runs = repo.runs();
@@ -52,9 +51,9 @@ fn preparing_and_failed_runs_are_listed() {
 #[test]
 fn exit_codes_come_from_docker() {
     let repo = TestRepo::new();
-    let zero = repo.start("exit 0");
-    let seven = repo.start("exit 7");
-    let killed = repo.start("sleep 300");
+    let zero = repo.start_script("exit 0");
+    let seven = repo.start_script("exit 7");
+    let killed = repo.start_script("sleep 300");
     assert!(docker(&["kill", "--signal", "KILL", repo.project(3).as_str()]).status.success());
 
     assert_eq!(repo.wait_for_status(&zero, "exited")["exit"], 0);
@@ -65,7 +64,7 @@ fn exit_codes_come_from_docker() {
 #[test]
 fn killed_watcher_does_not_hide_the_exit() {
     let repo = TestRepo::new();
-    let run = repo.start("echo work > work.txt; git add work.txt; git commit -qm 'Add work'; sleep 2; exit 4");
+    let run = repo.start_script("echo work > work.txt; git add work.txt; git commit -qm 'Add work'; sleep 2; exit 4");
     kill(repo.watcher_pid(&run), "KILL");
 
     let info = repo.wait_for_status(&run, "exited");
@@ -74,7 +73,7 @@ fn killed_watcher_does_not_hide_the_exit() {
     assert!(docker_object_exists("network", &format!("{}_default", repo.project(1))));
 
     // hb rm brings the workspace's commit back, then rejects the removal.
-    let output = repo.hb("hb-rm").arg(&run).output().unwrap();
+    let output = repo.exe("hb-rm").arg(&run).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let subject = repo.git(&["log", "-1", "--format=%h Add work", &format!("task/{run}")]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -84,10 +83,10 @@ fn killed_watcher_does_not_hide_the_exit() {
 #[test]
 fn list_of_one_task_and_text_table() {
     let repo = TestRepo::new();
-    let run = repo.start("exit 2");
+    let run = repo.start_script("exit 2");
     repo.wait_for_status(&run, "exited");
 
-    let output = repo.hb("hb-runs").arg(&repo.task).output().unwrap();
+    let output = repo.exe("hb-runs").arg(&repo.task).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -96,7 +95,7 @@ fn list_of_one_task_and_text_table() {
     let cells: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(cells[..3], [run.as_str(), "exited", "2"], "{text}");
 
-    let other = repo.hb("hb-runs").args(["other-task", "--json"]).output().unwrap();
+    let other = repo.exe("hb-runs").args(["other-task", "--json"]).output().unwrap();
     assert_eq!(String::from_utf8(other.stdout).unwrap().trim(), "[]");
 }
 
@@ -128,7 +127,7 @@ fn docker_calls_of_runs(repo: &TestRepo, log: &std::path::Path) -> (usize, usize
 #[test]
 fn docker_calls_do_not_grow_with_runs() {
     let mut repo = TestRepo::new();
-    let mut started: Vec<String> = (0..2).map(|_| repo.start("exit 0")).collect();
+    let mut started: Vec<String> = (0..2).map(|_| repo.start_script("exit 0")).collect();
     for run in &started {
         repo.wait_for_watcher(run);
     }
@@ -145,7 +144,7 @@ fn docker_calls_do_not_grow_with_runs() {
         for _ in 0..8 {
             scope.spawn(|| {
                 for _ in 0..6 {
-                    let run = repo.start("exit 0");
+                    let run = repo.start_script("exit 0");
                     more.lock().unwrap().push(run);
                 }
             });

@@ -1,13 +1,11 @@
 //! `hb stop` against a real Docker engine.
 
-#[path = "../../hb-runs/tests/common/mod.rs"]
-mod common;
 
-use common::{kill, TestRepo};
+use hb_testkit::{kill, TestRepo};
 use serde_json::Value;
 
 fn stop_json(repo: &TestRepo, args: &[&str]) -> Vec<Value> {
-    let output = repo.hb("hb-stop").args(args).arg("--json").output().unwrap();
+    let output = repo.exe("hb-stop").args(args).arg("--json").output().unwrap();
     assert!(output.status.success(), "hb stop failed: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -15,7 +13,7 @@ fn stop_json(repo: &TestRepo, args: &[&str]) -> Vec<Value> {
 #[test]
 fn stop_ends_run_with_signal_exit() {
     let repo = TestRepo::new();
-    let run = repo.start("sleep 300");
+    let run = repo.start_script("sleep 300");
 
     let stopped = stop_json(&repo, &[&repo.task, "--time", "1"]);
     assert_eq!(stopped.len(), 1);
@@ -32,10 +30,10 @@ fn stop_ends_run_with_signal_exit() {
 #[test]
 fn stop_of_exited_run_says_so() {
     let repo = TestRepo::new();
-    let run = repo.start("exit 3");
+    let run = repo.start_script("exit 3");
     repo.wait_for_status(&run, "exited");
 
-    let output = repo.hb("hb-stop").arg(&run).output().unwrap();
+    let output = repo.exe("hb-stop").arg(&run).output().unwrap();
     assert!(output.status.success());
     assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("run {run} has already exited (exit code 3)\n"));
 }
@@ -43,12 +41,12 @@ fn stop_of_exited_run_says_so() {
 #[test]
 fn stop_without_watcher_records_exit() {
     let repo = TestRepo::new();
-    let run = repo.start("echo x > x; git add x; git commit -qm 'Add x'; sleep 300");
+    let run = repo.start_script("echo x > x; git add x; git commit -qm 'Add x'; sleep 300");
     kill(repo.watcher_pid(&run), "KILL");
     repo.wait_until(&run, |_| repo.run_dir(&run).join("workspace/x").exists(), "its commit");
     std::thread::sleep(std::time::Duration::from_millis(500));
 
-    let output = repo.hb("hb-stop").args([run.as_str(), "--time", "1"]).output().unwrap();
+    let output = repo.exe("hb-stop").args([run.as_str(), "--time", "1"]).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(text, format!("stopped run {run} (exit code 137); its watcher was gone, so hb recorded the exit code\n"));
@@ -59,7 +57,7 @@ fn stop_without_watcher_records_exit() {
 #[test]
 fn stop_of_unknown_run_fails_in_one_line() {
     let repo = TestRepo::new();
-    let output = repo.hb("hb-stop").arg(format!("{}/4", repo.task)).output().unwrap();
+    let output = repo.exe("hb-stop").arg(format!("{}/4", repo.task)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(
