@@ -94,6 +94,10 @@ impl RunInfo {
 /// Runs are found from their directories and from their branches (which
 /// outlive a directory deleted by hand); their containers are read with a
 /// single Docker call.
+///
+/// NOTE: a container whose run directory and branch are both gone is not
+/// listed, because finding it takes a second Docker call; `hb rm` and
+/// `hb prune` find and remove such containers.
 pub fn list(repo: &Repo, task: Option<&TaskId>) -> Result<Vec<RunInfo>> {
     let mut ids: BTreeSet<RunId> = rundir::list_run_ids(&repo.runs_dir()).into_iter().collect();
     let with_dir: BTreeSet<RunId> = ids.clone();
