@@ -67,6 +67,28 @@ fn rm_accepts_squash_merged_branch() {
 }
 
 #[test]
+fn rm_accepts_squash_merge_before_base_edits() {
+    let repo = TestRepo::new();
+    repo.write("data.txt", "line1\n");
+    repo.commit("Add data");
+    let run = finished_run(
+        &repo,
+        "echo agent >> data.txt; git commit -qam 'Append agent'; echo agent again >> data.txt; git commit -qam 'Append more'",
+    );
+    repo.git(&["merge", "--squash", &format!("task/{run}")]);
+    repo.git(&["commit", "--quiet", "-m", "Squash the agent's lines"]);
+    // The base edits the same file again, so merging the branch into the
+    // base's tip conflicts, and no single commit of the branch matches.
+    repo.write("data.txt", "line1\nagent\nagent again\nuser\n");
+    repo.commit("Append user");
+
+    let output = repo.exe("hb-rm").arg(&run).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!repo.branch_exists(&format!("task/{run}")));
+    assert!(!repo.run_dir(&run).exists());
+}
+
+#[test]
 fn rm_rejects_running_run() {
     let repo = TestRepo::new();
     let run = repo.start_script("sleep 300");
