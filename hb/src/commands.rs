@@ -14,9 +14,12 @@ use std::path::{Path, PathBuf};
 /// Prefix of every command's file name: command `run` is file `hb-run`.
 const PREFIX: &str = "hb-";
 
-/// Largest edit distance at which an installed name is still offered as a
-/// correction for a mistyped one.
-const MAX_SUGGESTION_DISTANCE: usize = 3;
+/// Typed characters per allowed edit when a mistyped name is matched to an
+/// installed one. Command names are short, and a fixed allowance of three
+/// edits (cargo's) matches `nope` to `logs`. One edit per three characters,
+/// and at least one, still catches a slip in any name while the suggestion
+/// shares most of its letters with what was typed.
+const CHARS_PER_EDIT: usize = 3;
 
 /// One-line descriptions of the commands this project ships. Other `hb-*`
 /// executables are listed without a description.
@@ -91,17 +94,20 @@ pub fn installed() -> BTreeMap<String, PathBuf> {
     commands
 }
 
-/// Picks the candidate nearest to `name` by Levenshtein distance, within
-/// `MAX_SUGGESTION_DISTANCE`. Among equally near candidates the first one
-/// wins, so sorted input gives the alphabetically first.
+/// Picks the candidate nearest to `name` by Damerau–Levenshtein distance,
+/// where swapping two adjacent characters counts as one edit, within
+/// `max(1, characters of name / CHARS_PER_EDIT)` edits. Among equally near
+/// candidates the first one wins, so sorted input gives the alphabetically
+/// first.
 pub fn closest_name<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let max_distance = (name.chars().count() / CHARS_PER_EDIT).max(1);
     candidates
         .into_iter()
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= MAX_SUGGESTION_DISTANCE)
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= max_distance)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
@@ -136,5 +142,28 @@ fn is_executable(path: &Path) -> bool {
     match fs::metadata(path) {
         Ok(metadata) => metadata.is_file() && metadata.permissions().mode() & 0o111 != 0,
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest_name;
+
+    const COMMANDS: [&str; 7] = ["completions", "logs", "prune", "rm", "run", "runs", "stop"];
+
+    #[test]
+    fn closest_name_counts_swap_as_one_edit() {
+        assert_eq!(closest_name("rnu", COMMANDS), Some("run"));
+        assert_eq!(closest_name("sotp", COMMANDS), Some("stop"));
+    }
+
+    #[test]
+    fn closest_name_allows_one_edit_per_three_chars() {
+        assert_eq!(closest_name("rn", COMMANDS), Some("rm"));
+        assert_eq!(closest_name("nope", COMMANDS), None);
+        assert_eq!(closest_name("prxxe", COMMANDS), None);
+        assert_eq!(closest_name("compleshons", COMMANDS), Some("completions"));
+        assert_eq!(closest_name("complxxxons", COMMANDS), Some("completions"));
+        assert_eq!(closest_name("cmplxxxons", COMMANDS), None);
     }
 }

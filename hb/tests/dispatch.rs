@@ -356,6 +356,36 @@ fn unknown_command_prefers_nearest() {
 }
 
 #[test]
+fn unknown_command_with_swapped_letters() {
+    let install = Install::new();
+    write_script(&install.own_dir, "hb-rm", "exit 0");
+    write_script(&install.own_dir, "hb-run", "exit 0");
+
+    install.hb().arg("rnu").assert().code(1).stdout("").stderr(
+        "error: no such command: `rnu`\n\
+             help: a command with a similar name exists: `run`\n",
+    );
+}
+
+#[test]
+fn help_of_unlike_command_suggests_nothing() {
+    let install = Install::new();
+    write_script(&install.own_dir, "hb-logs", "exit 0");
+    write_script(&install.own_dir, "hb-run", "exit 0");
+
+    install
+        .hb()
+        .args(["help", "nope"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            "error: no such command: `nope`\n\
+             help: view all installed commands with `hb --list`\n",
+        );
+}
+
+#[test]
 fn unknown_command_without_suggestion() {
     let install = Install::new();
     write_script(&install.own_dir, "hb-run", "exit 0");
