@@ -44,6 +44,7 @@ const COMPLETE_FLAG: &str = "--complete";
 #[derive(Parser, Debug)]
 #[command(
     name = "hb completions",
+    bin_name = "hb completions",
     version,
     after_help = "Load the completions in the current shell:
   bash:  source <(hb completions bash)

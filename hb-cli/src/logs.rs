@@ -15,6 +15,7 @@ use std::process::{Command, ExitCode, Stdio};
 #[derive(Parser, Debug)]
 #[command(
     name = "hb logs",
+    bin_name = "hb logs",
     version,
     after_help = "Examples:
   hb logs 69z-09g-ekx          the latest run of the task

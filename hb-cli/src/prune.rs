@@ -16,6 +16,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "hb prune",
+    bin_name = "hb prune",
     version,
     after_help = "Examples:
   hb prune --dry-run    list what would be removed

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "hb rm",
+    bin_name = "hb rm",
     version,
     after_help = "Examples:
   hb rm 69z-09g-ekx/2

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "hb run",
+    bin_name = "hb run",
     version,
     after_help = "Examples:
   hb run 69z-09g-ekx

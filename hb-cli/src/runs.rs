@@ -16,6 +16,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "hb runs",
+    bin_name = "hb runs",
     version,
     after_help = "Status is one of preparing, failed, created, running, exited, removed.
 

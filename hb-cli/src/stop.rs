@@ -16,6 +16,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "hb stop",
+    bin_name = "hb stop",
     version,
     after_help = "Examples:
   hb stop 69z-09g-ekx          the latest run of the task

@@ -2,7 +2,7 @@
 //! exit codes, and the number of Docker calls.
 
 
-use hb_testkit::{docker, docker_object_exists, kill, TestRepo};
+use hb_testkit::{docker, docker_object_exists, kill, stderr, stdout, TestRepo};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 
@@ -159,4 +159,23 @@ fn docker_calls_do_not_grow_with_runs() {
     let (listed, calls_for_fifty) = docker_calls_of_runs(&repo, &log);
     assert_eq!(listed, 50);
     assert_eq!(calls_for_fifty, calls_for_two);
+}
+
+/// Each executable's usage line names the command as typed through `hb`,
+/// not as the file `hb-<name>`, in `--help` and in a parse error.
+#[test]
+fn usage_line_names_hb_command() {
+    let repo = TestRepo::new();
+    for name in ["run", "runs", "logs", "stop", "rm", "prune", "completions"] {
+        let output = repo.exe(&format!("hb-{name}")).arg("--help").output().unwrap();
+        assert!(output.status.success(), "hb-{name} --help: {}", stderr(&output));
+        let help = stdout(&output);
+        let usage = help.lines().find(|line| line.starts_with("Usage:")).unwrap_or_default();
+        assert!(usage.starts_with(&format!("Usage: hb {name} ")), "hb-{name} --help: {help}");
+
+        let output = repo.exe(&format!("hb-{name}")).arg("--no-such-flag").output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "hb-{name} --no-such-flag");
+        let error = stderr(&output);
+        assert!(error.contains(&format!("\nUsage: hb {name} ")), "hb-{name} --no-such-flag: {error}");
+    }
 }
