@@ -61,8 +61,8 @@ impl PluginCommand for Run {
                 result: None,
             },
             Example {
-                example: "hb run 69z-09g-ekx --mount [~/.cache/pip:/cache:ro] make test",
-                description: "Run a command of your own with a read-only mount",
+                example: "hb run 69z-09g-ekx --mount [~/.cache/pip:/cache:ro] -- sh -c 'make test'",
+                description: "Run a command of your own with a read-only mount; `--` passes the flags after it to the command",
                 result: None,
             },
         ]
