@@ -118,7 +118,7 @@ pub fn main() -> ExitCode {
 
     let args = Args::parse();
     match args.shell {
-        Some(shell) => write_stdout(shell.script()),
+        Some(shell) => hb_core::report::exit_after(hb_core::report::print(shell.script())),
         None => {
             print_candidates(&args.words);
             ExitCode::SUCCESS
@@ -153,20 +153,6 @@ fn print_candidates(words: &[String]) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
-    }
-}
-
-/// Writes `text` to stdout; a reader that closes the pipe early is not an
-/// error.
-fn write_stdout(text: &str) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: failed to write to stdout: {error}");
-            ExitCode::FAILURE
-        }
     }
 }
 

@@ -37,17 +37,12 @@ pub struct Args {
 pub fn main() -> ExitCode {
     crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
-    match prune_runs(&args) {
-        Ok(pruned) if args.json => {
-            report::print_json(&pruned);
-            ExitCode::SUCCESS
-        }
-        Ok(pruned) => {
-            print_pruned(&pruned);
-            ExitCode::SUCCESS
-        }
-        Err(error) => report::fail(&error),
-    }
+    let written = match prune_runs(&args) {
+        Ok(pruned) if args.json => report::print_json(&pruned),
+        Ok(pruned) => print_pruned(&pruned),
+        Err(error) => return report::fail(&error),
+    };
+    report::exit_after(written)
 }
 
 fn prune_runs(args: &Args) -> Result<Pruned, Error> {
@@ -55,15 +50,19 @@ fn prune_runs(args: &Args) -> Result<Pruned, Error> {
     prune::prune(&repo, args.dry_run)
 }
 
-fn print_pruned(pruned: &Pruned) {
+fn print_pruned(pruned: &Pruned) -> Result<(), Error> {
+    if pruned.removed.is_empty() && pruned.kept.is_empty() {
+        report::status("nothing to prune");
+        return Ok(());
+    }
+
     let verb = if pruned.dry_run { "would remove" } else { "removed" };
+    let mut text = String::new();
     for record in &pruned.removed {
-        print!("{}", crate::rm::describe(record, verb));
+        text.push_str(&crate::rm::describe(record, verb));
     }
     for kept in &pruned.kept {
-        println!("kept run {}: {}", kept.run, kept.reason);
+        text.push_str(&format!("kept run {}: {}\n", kept.run, kept.reason));
     }
-    if pruned.removed.is_empty() && pruned.kept.is_empty() {
-        eprintln!("nothing to prune");
-    }
+    report::print(&text)
 }

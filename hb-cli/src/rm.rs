@@ -55,14 +55,16 @@ pub fn main() -> ExitCode {
             Err(error) => code = report::fail(&error),
         }
     }
-    if args.json {
-        report::print_json(&removed);
+    let written = if args.json {
+        report::print_json(&removed)
     } else {
-        for record in &removed {
-            print!("{}", describe(record, "removed"));
-        }
+        let text: String = removed.iter().map(|record| describe(record, "removed")).collect();
+        report::print(&text)
+    };
+    match written {
+        Ok(()) => code,
+        Err(error) => report::fail(&error),
     }
-    code
 }
 
 fn remove_runs(args: &Args) -> Result<Vec<Result<Removed, Error>>, Error> {

@@ -42,21 +42,16 @@ const MAX_WIDTH: usize = 100;
 pub fn main() -> ExitCode {
     crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
-    match list(&args) {
-        Ok(runs) if args.json => {
-            report::print_json(&runs);
-            ExitCode::SUCCESS
-        }
+    let written = match list(&args) {
+        Ok(runs) if args.json => report::print_json(&runs),
         Ok(runs) if runs.is_empty() => {
-            eprintln!("no runs");
-            ExitCode::SUCCESS
+            report::status("no runs");
+            Ok(())
         }
-        Ok(runs) => {
-            print!("{}", table(&runs, Utc::now()));
-            ExitCode::SUCCESS
-        }
-        Err(error) => report::fail(&error),
-    }
+        Ok(runs) => report::print(&table(&runs, Utc::now())),
+        Err(error) => return report::fail(&error),
+    };
+    report::exit_after(written)
 }
 
 fn list(args: &Args) -> Result<Vec<RunInfo>, Error> {

@@ -41,19 +41,15 @@ pub struct Args {
 pub fn main() -> ExitCode {
     crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
-    match stop_runs(&args) {
-        Ok(stopped) if args.json => {
-            report::print_json(&stopped);
-            ExitCode::SUCCESS
-        }
+    let written = match stop_runs(&args) {
+        Ok(stopped) if args.json => report::print_json(&stopped),
         Ok(stopped) => {
-            for outcome in &stopped {
-                println!("{}", outcome.message);
-            }
-            ExitCode::SUCCESS
+            let text: String = stopped.iter().map(|outcome| format!("{}\n", outcome.message)).collect();
+            report::print(&text)
         }
-        Err(error) => report::fail(&error),
-    }
+        Err(error) => return report::fail(&error),
+    };
+    report::exit_after(written)
 }
 
 fn stop_runs(args: &Args) -> Result<Vec<Stopped>, Error> {

@@ -179,3 +179,17 @@ fn usage_line_names_hb_command() {
         assert!(error.contains(&format!("\nUsage: hb {name} ")), "hb-{name} --no-such-flag: {error}");
     }
 }
+
+/// A full disk behind stdout is an error line and exit 1, not a panic.
+#[test]
+fn output_to_full_device_fails_cleanly() {
+    let repo = TestRepo::new();
+    for args in [&["runs", "--json"][..], &["prune", "--json"], &["completions", "bash"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = repo.hb(args).stdout(full).output().unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        assert_eq!(message, "error: failed to write output: No space left on device (os error 28)\n", "{args:?}");
+    }
+}
