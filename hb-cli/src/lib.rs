@@ -7,6 +7,7 @@ pub mod logs;
 pub mod prune;
 pub mod rm;
 pub mod run;
+mod signals;
 pub mod runs;
 pub mod stop;
 

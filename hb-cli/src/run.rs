@@ -3,6 +3,7 @@
 use clap::Parser;
 use hb_core::report;
 use hb_core::start::{self, StartOptions, StartedRun, StderrProgress};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,7 +56,6 @@ pub struct Args {
 
 /// Runs the executable with the process's arguments.
 pub fn main() -> ExitCode {
-    crate::exit_quietly_on_broken_pipe();
     let args = Args::parse();
     let cwd = match crate::current_dir() {
         Ok(cwd) => cwd,
@@ -70,27 +70,32 @@ pub fn main() -> ExitCode {
         mounts: args.mount,
         command: args.command,
         host_env: std::env::vars().collect(),
+        interrupted: Some(crate::signals::catch_interrupts()),
     };
 
-    match start::start(&options, &StderrProgress) {
-        Ok(started) if args.json => {
-            report::print_json(&started);
-            ExitCode::SUCCESS
-        }
-        Ok(started) => {
-            print_started(&started);
-            ExitCode::SUCCESS
-        }
-        Err(error) => report::fail(&error),
-    }
+    let started = match start::start(&options, &StderrProgress) {
+        Ok(started) => started,
+        Err(error) => return report::fail(&error),
+    };
+
+    // The run has started whatever happens to stdout now, so a write error
+    // does not change the exit status.
+    let text = if args.json {
+        serde_json::to_string(&started).expect("a started run always serializes") + "\n"
+    } else {
+        started_text(&started)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }
 
-fn print_started(started: &StartedRun) {
+fn started_text(started: &StartedRun) -> String {
     let run = &started.run;
-    println!("started run {run}");
-    println!("  container  {} ({})", started.container, started.cid);
-    println!("  branch     {}", started.branch);
-    println!("  workspace  {}", started.workspace.display());
-    println!();
-    println!("  hb logs -f {run}    follow its output");
+    format!(
+        "started run {run}\n  container  {} ({})\n  branch     {}\n  workspace  {}\n\n  hb logs -f {run}    follow its output\n",
+        started.container,
+        started.cid,
+        started.branch,
+        started.workspace.display()
+    )
 }

@@ -32,8 +32,10 @@ pub enum Exec {
 }
 
 impl Exec {
+    /// Returns the command's arguments; an empty command has none.
     pub fn to_args(&self) -> Vec<String> {
         match self {
+            Exec::Shell(line) if line.trim().is_empty() => Vec::new(),
             Exec::Shell(line) => vec!["sh".into(), "-c".into(), line.clone()],
             Exec::Args(args) => args.clone(),
         }
@@ -63,13 +65,19 @@ pub struct Config {
     pub env: BTreeMap<String, String>,
     pub mounts: Vec<String>,
     pub ports: Vec<String>,
+    /// Top-level keys hb does not know, such as a misspelt `imgae`.
+    pub unknown_keys: Vec<String>,
 }
+
+/// The top-level keys of a configuration file.
+const KEYS: &[&str] = &["image", "dockerfile", "exec", "env_vars", "env", "mounts", "ports"];
 
 impl Config {
     /// Reads both configuration files; missing files are empty.
     pub fn load(repo: &Repo) -> Result<Config> {
-        let inner = read_file(&repo.hb_dir().join("config.toml"))?;
-        let outer = read_file(&repo.root().join(".hyperbranch.config.toml"))?;
+        let (inner, mut unknown_keys) = read_file(&repo.hb_dir().join("config.toml"))?;
+        let (outer, unknown_outer) = read_file(&repo.root().join(".hyperbranch.config.toml"))?;
+        unknown_keys.extend(unknown_outer);
         let merged = merge(inner, outer);
 
         Ok(Config {
@@ -80,22 +88,32 @@ impl Config {
             env: merged.env.unwrap_or_default(),
             mounts: merged.mounts.unwrap_or_default(),
             ports: merged.ports.unwrap_or_default(),
+            unknown_keys,
         })
     }
 }
 
-fn read_file(path: &Path) -> Result<ConfigFile> {
+/// Reads one file and returns it with the top-level keys it has that hb
+/// does not know, each named with the file.
+fn read_file(path: &Path) -> Result<(ConfigFile, Vec<String>)> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok((ConfigFile::default(), Vec::new())),
         Err(error) => return Err(Error::io("read", path, error)),
     };
 
-    toml::from_str(&text).map_err(|error| {
-        let reason = error.message().to_string();
-        Error::usage(format!("invalid configuration in `{}`: {reason}", path.display()))
+    let file: ConfigFile = toml::from_str(&text).map_err(|error| {
+        let line = error.span().map(|span| text[..span.start].matches('\n').count() + 1);
+        let place = line.map(|line| format!(" line {line}")).unwrap_or_default();
+        Error::usage(format!("invalid configuration in `{}`{place}: {}", path.display(), error.message().trim()))
             .help("see the README's configuration section for the keys and their types")
-    })
+    })?;
+
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let unknown = toml::from_str::<toml::Table>(&text)
+        .map(|table| table.keys().filter(|key| !KEYS.contains(&key.as_str())).map(|key| format!("{key}` in `{name}")).collect())
+        .unwrap_or_default();
+    Ok((file, unknown))
 }
 
 /// Merges key by key; `outer` wins, and `env` tables merge entry by entry.
@@ -137,6 +155,31 @@ mod tests {
         let env = merged.env.unwrap();
         assert_eq!(env["X"], "1");
         assert_eq!(env["Y"], "3");
+    }
+
+    #[test]
+    fn type_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "image = \"a\"\n[env]\nX = 5\n").unwrap();
+        let error = read_file(&path).unwrap_err();
+        assert!(error.message.contains("config.toml` line 3: invalid type: integer `5`, expected a string"), "{}", error.message);
+    }
+
+    #[test]
+    fn unknown_keys_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "imgae = \"a\"\nimage = \"b\"\n").unwrap();
+        let (file, unknown) = read_file(&path).unwrap();
+        assert_eq!(file.image.as_deref(), Some("b"));
+        assert_eq!(unknown, ["imgae` in `config.toml"]);
+    }
+
+    #[test]
+    fn empty_exec_has_no_args() {
+        assert!(parse("exec = \"\"").exec.unwrap().to_args().is_empty());
+        assert!(parse("exec = []").exec.unwrap().to_args().is_empty());
     }
 
     #[test]

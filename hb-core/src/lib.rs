@@ -13,6 +13,7 @@ pub mod logs;
 pub mod merge;
 pub mod mount;
 pub mod naming;
+pub mod plan;
 pub mod process;
 pub mod prune;
 pub mod remove;

@@ -6,18 +6,19 @@
 //! build output can be read and `hb rm` removes it.
 
 use crate::compose::{self, ImageSource, ServiceSpec};
-use crate::config::{self, Config};
 use crate::docker;
 use crate::envfile;
 use crate::error::{Error, Result};
-use crate::mount::Mount;
+use crate::plan::{plan, Plan};
 use crate::repo::Repo;
 use crate::rundir::{self, RunDir, RunRecord};
 use crate::task::{Task, TaskId};
 use crate::watcher;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Label keys on every container hb starts; `docker ps --filter label=…`
 /// finds them.
@@ -43,6 +44,9 @@ pub struct StartOptions {
     pub command: Vec<String>,
     /// The environment that `env_vars` and `--env KEY` read from.
     pub host_env: HashMap<String, String>,
+    /// Set by the caller's signal handler when the user interrupts `hb run`,
+    /// so that a half-started run is removed rather than left behind.
+    pub interrupted: Option<&'static AtomicBool>,
 }
 
 /// A run whose container has started.
@@ -98,27 +102,16 @@ pub trait Progress {
 /// front ends want: stdout carries the CLI's data and the plugin's protocol.
 pub struct StderrProgress;
 
+// A closed or full stderr must not stop a run half-way, so write errors
+// are ignored.
 impl Progress for StderrProgress {
     fn step(&self, message: &str) {
-        eprintln!("hb: {message}");
+        let _ = writeln!(std::io::stderr(), "hb: {message}");
     }
 
     fn note(&self, message: &str) {
-        eprintln!("note: {message}");
+        let _ = writeln!(std::io::stderr(), "note: {message}");
     }
-}
-
-/// Everything decided before anything is created.
-struct Plan {
-    repo: Repo,
-    task: Task,
-    source: ImageSource,
-    command: Option<Vec<String>>,
-    env: BTreeMap<String, String>,
-    mounts: Vec<Mount>,
-    ports: Vec<String>,
-    base_commit: String,
-    base_branch: Option<String>,
 }
 
 /// Starts a run of `options.task` and returns once its container runs.
@@ -135,9 +128,18 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
 
     let dir = create_run(&plan, &taken_by_containers, progress, &mut stopwatch)?;
     let run = dir.run.clone();
+    let interrupted = || options.interrupted.is_some_and(|flag| flag.load(Ordering::SeqCst));
+    if interrupted() {
+        discard(&plan.repo, &dir);
+        return Err(Error::usage(format!("hb run was interrupted before run {run} started; nothing was left behind")));
+    }
 
     progress.step(&format!("starting container {} (docker compose run)", run.project()));
-    let cid = match run_container(&dir) {
+    let cid = match run_container(&dir, &interrupted) {
+        Ok(_) | Err(_) if interrupted() => {
+            discard(&plan.repo, &dir);
+            return Err(Error::usage(format!("hb run was interrupted while run {run} started; the run was removed")));
+        }
         Ok(cid) => cid,
         Err(error) => return Err(handle_start_failure(&plan.repo, &dir, error)),
     };
@@ -160,162 +162,6 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
         image: image_name(&plan.source),
         timings: stopwatch.laps,
     })
-}
-
-fn plan(repo: Repo, task: Task, options: &StartOptions, progress: &dyn Progress) -> Result<Plan> {
-    let config = Config::load(&repo)?;
-    let source = image_source(options, &config, progress)?;
-    let env = environment(options, &config, progress)?;
-
-    let mut mounts = Vec::new();
-    for spec in &config.mounts {
-        mounts.push(Mount::parse(spec, repo.root())?);
-    }
-    for spec in &options.mounts {
-        mounts.push(Mount::parse(spec, &options.cwd)?);
-    }
-
-    let command = if !options.command.is_empty() {
-        Some(options.command.clone())
-    } else if let Some(exec) = &config.exec {
-        Some(exec.to_args())
-    } else if uses_default_agent(options, &config) {
-        Some(config::DEFAULT_EXEC.iter().map(|arg| arg.to_string()).collect())
-    } else {
-        None
-    };
-
-    let (base_commit, base_branch) = base(&repo, &task)?;
-    if repo.has_uncommitted_changes()? {
-        progress.note(&format!(
-            "the working tree has uncommitted changes; the run starts from commit {} and does not see them",
-            &base_commit[..base_commit.len().min(12)]
-        ));
-    }
-
-    Ok(Plan { repo, task, source, command, env, mounts, ports: config.ports.clone(), base_commit, base_branch })
-}
-
-/// Tells whether the run uses hb's built-in agent: no command, image or
-/// Dockerfile is given anywhere, so the default image and command go
-/// together with the variables that command needs.
-fn uses_default_agent(options: &StartOptions, config: &Config) -> bool {
-    options.command.is_empty()
-        && options.image.is_none()
-        && options.dockerfile.is_none()
-        && config.exec.is_none()
-        && config.image.is_none()
-        && config.dockerfile.is_none()
-}
-
-/// Picks the image: flags win over configuration, and a Dockerfile wins over
-/// an image given at the same level.
-fn image_source(options: &StartOptions, config: &Config, progress: &dyn Progress) -> Result<ImageSource> {
-    if let (Some(image), Some(dockerfile)) = (&options.image, &options.dockerfile) {
-        progress.note(&format!(
-            "both --image and --dockerfile are given; building `{}` and ignoring the image `{image}`",
-            dockerfile.display()
-        ));
-    }
-
-    let dockerfile = options.dockerfile.as_ref().map(|path| options.cwd.join(path));
-    let chosen = match (dockerfile, &options.image) {
-        (Some(path), _) => Some(ImageSource::Build { dockerfile: path }),
-        (None, Some(image)) => Some(ImageSource::Image(image.clone())),
-        (None, None) => None,
-    };
-    let chosen = chosen.or_else(|| match (&config.dockerfile, &config.image) {
-        (Some(path), _) => Some(ImageSource::Build { dockerfile: path.clone() }),
-        (None, Some(image)) => Some(ImageSource::Image(image.clone())),
-        (None, None) => None,
-    });
-    let source = chosen.unwrap_or_else(|| ImageSource::Image(config::DEFAULT_IMAGE.to_string()));
-
-    match &source {
-        ImageSource::Build { dockerfile } if !dockerfile.is_file() => Err(Error::usage(format!(
-            "Dockerfile `{}` not found",
-            dockerfile.display()
-        ))
-        .help("pass the path of an existing Dockerfile to --dockerfile, or fix `dockerfile` in the configuration")),
-        ImageSource::Build { dockerfile } => {
-            let path = dockerfile.canonicalize().map_err(|e| Error::io("resolve", dockerfile, e))?;
-            Ok(ImageSource::Build { dockerfile: path })
-        }
-        ImageSource::Image(image) if image.trim().is_empty() || image.chars().any(char::is_whitespace) => {
-            Err(Error::usage(format!("invalid image name `{}`", image.escape_debug()))
-                .help("name an image such as `debian:12` or `registry.example/agent:1.2`"))
-        }
-        ImageSource::Image(_) => Ok(source),
-    }
-}
-
-/// Collects the container's environment: hb's own variables, then forwarded
-/// host variables, configured literals and `--env` values, later ones
-/// winning. Values are checked here so that nothing is created for a value
-/// that could not arrive intact.
-fn environment(options: &StartOptions, config: &Config, progress: &dyn Progress) -> Result<BTreeMap<String, String>> {
-    let mut env = BTreeMap::new();
-
-    let forwarded: Vec<String> = match &config.env_vars {
-        Some(names) => names.clone(),
-        None if uses_default_agent(options, config) => config::DEFAULT_ENV_VARS.iter().map(|name| name.to_string()).collect(),
-        None => Vec::new(),
-    };
-    for name in forwarded {
-        envfile::validate_key(&name)?;
-        match options.host_env.get(&name) {
-            Some(value) => {
-                env.insert(name, value.clone());
-            }
-            None => progress.note(&format!("`{name}` is not set in this environment, so the run goes without it")),
-        }
-    }
-
-    env.extend(config.env.clone());
-
-    for entry in &options.env {
-        let (key, value) = match entry.split_once('=') {
-            Some((key, value)) => (key.to_string(), value.to_string()),
-            None => {
-                let value = options.host_env.get(entry).cloned().ok_or_else(|| {
-                    Error::usage(format!("`--env {entry}` forwards `{entry}`, which is not set in this environment"))
-                        .help(format!("set `{entry}` first, or give a value with `--env {entry}=VALUE`"))
-                })?;
-                (entry.clone(), value)
-            }
-        };
-        envfile::validate_key(&key)?;
-        env.insert(key, value);
-    }
-
-    for (key, value) in &env {
-        envfile::validate_value(key, value)?;
-    }
-    Ok(env)
-}
-
-/// The commit and branch a task's runs start from: the latest run branch of
-/// the parent task, else the parent's task branch `task/<parent>`, else HEAD.
-fn base(repo: &Repo, task: &Task) -> Result<(String, Option<String>)> {
-    if let Some(parent) = &task.parent {
-        let runs = repo.branches_under(&format!("task/{parent}/"))?;
-        let latest = runs
-            .iter()
-            .filter_map(|branch| Some((branch.rsplit('/').next()?.parse::<u32>().ok()?, branch)))
-            .max()
-            .map(|(_, branch)| branch.clone());
-        for branch in latest.into_iter().chain([format!("task/{parent}")]) {
-            if let Some(commit) = repo.resolve(&format!("refs/heads/{branch}"))? {
-                return Ok((commit, Some(branch)));
-            }
-        }
-    }
-
-    match repo.resolve("HEAD")? {
-        Some(commit) => Ok((commit, None)),
-        None => Err(Error::usage("the repository has no commits yet, so a run has nothing to start from")
-            .help("commit the task files first, for example `git add .hyperbranch && git commit -m 'Add tasks'`")),
-    }
 }
 
 /// Removes a half-made run unless `keep` is called.
@@ -448,15 +294,39 @@ fn render_files(plan: &Plan, dir: &RunDir) -> Result<()> {
 
 /// Runs `docker compose run -d` with its progress and errors on the user's
 /// terminal, and returns the full container id.
-fn run_container(dir: &RunDir) -> Result<String> {
+fn run_container(dir: &RunDir, interrupted: &dyn Fn() -> bool) -> Result<String> {
     let run = &dir.run;
     let project = run.project();
-    let args = ["run", "-d", "--name", project.as_str(), "--remove-orphans", "--service-ports", compose::SERVICE];
-    let output = docker::compose(&dir.compose_file(), &project, args)
+    // Without --interactive=false the container's stdin stays open with
+    // nothing attached, and an agent that reads it waits forever.
+    let args = [
+        "run",
+        "-d",
+        "--interactive=false",
+        "--name",
+        project.as_str(),
+        "--remove-orphans",
+        "--service-ports",
+        compose::SERVICE,
+    ];
+    let handle = docker::compose(&dir.compose_file(), &project, args)
         .stdout_capture()
         .unchecked()
-        .run()
+        .start()
         .map_err(|error| crate::process::spawn_error("docker", error))?;
+
+    // Compose finishes an image build it has begun even after Ctrl-C, so
+    // an interrupt kills it here rather than waiting for the build.
+    let output = loop {
+        if let Some(output) = handle.try_wait().map_err(|e| Error::environment(format!("failed to wait for `docker compose run`: {e}")))? {
+            break output.clone();
+        }
+        if interrupted() {
+            let _ = handle.kill();
+            return Err(Error::usage(format!("run {run} was interrupted")));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
 
     let failed = |reason: String| {
         Error::child(format!("run {run} failed to start: {reason}"))
@@ -486,11 +356,25 @@ fn run_container(dir: &RunDir) -> Result<String> {
 /// it is removed; any other failure keeps the run, marked failed.
 fn handle_start_failure(repo: &Repo, dir: &RunDir, error: Error) -> Error {
     if let Err(compose_error) = docker::check_compose() {
-        let _ = std::fs::remove_dir_all(&dir.path);
-        let _ = repo.git(["branch", "-D", "--quiet", dir.run.branch().as_str()]);
+        discard(repo, dir);
         return compose_error;
     }
     mark_failed(dir, error)
+}
+
+/// Removes everything a run that never properly started has: a container
+/// Compose may have created, the project's network, the run directory and
+/// the branch. Each step is best effort because some may not exist.
+fn discard(repo: &Repo, dir: &RunDir) {
+    let project = dir.run.project();
+    let _ = duct::cmd("docker", ["rm", "--force", project.as_str()]).stdout_null().stderr_null().unchecked().run();
+    let _ = docker::compose(&dir.compose_file(), &project, ["down", "-v", "--remove-orphans"])
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run();
+    let _ = std::fs::remove_dir_all(&dir.path);
+    let _ = repo.git(["branch", "-D", "--quiet", dir.run.branch().as_str()]);
 }
 
 fn mark_failed(dir: &RunDir, error: Error) -> Error {

@@ -212,3 +212,64 @@ fn invalid_configuration_is_rejected() {
     assert_error(&repo.run_hb(&["run", &repo.task]), "error: invalid configuration in");
     assert_no_run_made(&repo);
 }
+
+#[test]
+fn values_docker_would_reject_are_caught_early() {
+    let repo = TestRepo::with_exec("true");
+    assert_error(&repo.run_hb(&["run", &repo.task, "--image", "UPPER:bad"]), "error: invalid image `UPPER:bad`");
+    assert_error(&repo.run_hb(&["run", &repo.task, "--mount", ".:/app"]), "error: invalid mount `.:/app`: it would hide `/app`");
+    assert_error(&repo.run_hb(&["run", &repo.task, "--env", "HB_RUN=x"]), "error: `HB_RUN` is set by hb");
+
+    repo.write(".hyperbranch.config.toml", "ports = [\"abc\"]\n");
+    assert_error(&repo.run_hb(&["run", &repo.task]), "error: invalid port `abc`");
+    assert_no_run_made(&repo);
+}
+
+#[test]
+fn task_naming_itself_as_parent() {
+    let repo = TestRepo::with_exec("true");
+    repo.write_task(&repo.task, &format!("parent: {}\n", repo.task));
+    repo.commit("Make the task its own parent");
+    assert_error(&repo.run_hb(&["run", &repo.task]), &format!("error: task `{}` names itself as its parent", repo.task));
+    assert_no_run_made(&repo);
+}
+
+#[test]
+fn interrupt_removes_half_started_run() {
+    use std::os::unix::process::CommandExt;
+
+    let repo = TestRepo::with_exec("true");
+    repo.write("slow.Dockerfile", &format!("FROM {IMAGE}\nRUN sleep 30\n"));
+    // Its own process group, so that the signal reaches hb and Compose
+    // together, as Ctrl-C in a terminal does.
+    let child = repo
+        .hb(&["run", &repo.task, "--dockerfile", "slow.Dockerfile"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let compose_file = repo.run_dir(&format!("{}/1", repo.task)).join("docker-compose.yml");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !compose_file.exists() {
+        assert!(std::time::Instant::now() < deadline, "the run was not created");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill").args(["-INT", "--", &format!("-{}", child.id())]).status().unwrap();
+    assert!(sent.success());
+
+    let output = child.wait_with_output().unwrap();
+    assert_error_without_help(&output, &format!("error: hb run was interrupted while run {}/1 started", repo.task));
+    assert_no_run_made(&repo);
+    assert!(!network_exists(&format!("hb-{}-1_default", repo.task)));
+}
+
+/// Asserts a failure with exactly one error line.
+fn assert_error_without_help(output: &std::process::Output, expected_start: &str) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    let errors: Vec<&str> = message.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{message}");
+    assert!(errors[0].starts_with(expected_start), "expected `{expected_start}`, got: {message}");
+}

@@ -181,3 +181,31 @@ fn output_into_closed_pipe_is_quiet() {
         assert_eq!(stderr(&output), "", "{command}");
     }
 }
+
+#[test]
+fn container_stdin_is_closed() {
+    let repo = TestRepo::with_exec("cat; echo done");
+    repo.start(&[]);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
+    assert_eq!(stdout(&repo.run_hb(&["logs", &repo.task])), "done\n");
+}
+
+#[test]
+fn default_agent_command_applies_to_any_image() {
+    let repo = TestRepo::new();
+    let started = repo.start(&["--image", IMAGE]);
+    let compose = std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml")).unwrap();
+    assert!(compose.contains("@anthropic-ai/claude-code"), "{compose}");
+
+    // An empty exec keeps the image's own command, a shell that ends at once
+    // because stdin is closed.
+    repo.write(".hyperbranch/config.toml", &format!("image = \"{IMAGE}\"\nexec = []\n"));
+    repo.commit("Use the image's command");
+    let started = repo.start(&[]);
+    let compose = std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml")).unwrap();
+    assert!(!compose.contains("command:"), "{compose}");
+    let run = started["run"].as_str().unwrap().to_string();
+    repo.wait_for_watcher(&run);
+    let exit = std::fs::read_to_string(repo.run_dir(&run).join("exit.json")).unwrap();
+    assert!(exit.starts_with("{\"exit\":0,"), "{exit}");
+}

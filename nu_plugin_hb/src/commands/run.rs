@@ -102,6 +102,7 @@ impl PluginCommand for Run {
             mounts: mounts.into_iter().map(|mount| mount.item).collect(),
             command,
             host_env: crate::engine::host_env(engine, head)?,
+            interrupted: None,
         };
         let started = start::start(&options, &StderrProgress).map_err(|error| error_at_head(error, head))?;
         Ok(PipelineData::value(convert::started_record(&started, head), None))
