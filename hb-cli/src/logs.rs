@@ -6,6 +6,7 @@ use hb_core::naming::RunRef;
 use hb_core::repo::Repo;
 use hb_core::{report, Error};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode, Stdio};
 
 /// Show the output of a run.
@@ -60,19 +61,33 @@ fn show_logs(args: &Args) -> Result<ExitCode, Error> {
     let source = logs::source(&repo, &reference)?;
     let options = LogOptions { follow: args.follow, tail: args.tail, timestamps: args.timestamps };
 
-    let mut child = Command::new("docker")
-        .args(logs::docker_args(&source, &options))
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| hb_core::process::spawn_error("docker", error))?;
+    let mut command = Command::new("docker");
+    command.args(logs::docker_args(&source, &options)).stdin(Stdio::null()).stderr(Stdio::piped());
+    // SAFETY: prctl is async-signal-safe and changes only the child.
+    unsafe {
+        command.pre_exec(|| {
+            // `docker logs --follow` must not outlive hb logs when hb logs is
+            // killed, for example with SIGTERM, so it gets SIGTERM too.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|error| hb_core::process::spawn_error("docker", error))?;
 
+    // Docker's own errors come first on stderr; the container's stderr lines
+    // pass through unchanged.
     let mut missing = false;
+    let mut unreachable = None;
     if let Some(stderr) = child.stderr.take() {
         let mut ours = std::io::stderr().lock();
         for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
-            if !missing && logs::is_missing_container(&String::from_utf8_lossy(&line)) {
+            let text = String::from_utf8_lossy(&line);
+            if !missing && logs::is_missing_container(&text) {
                 missing = true;
+                continue;
+            }
+            if unreachable.is_none() && logs::is_unreachable_engine(&text) {
+                unreachable = Some(text.trim().to_string());
                 continue;
             }
             let _ = ours.write_all(&line);
@@ -81,8 +96,13 @@ fn show_logs(args: &Args) -> Result<ExitCode, Error> {
     }
     let status = child.wait().map_err(|e| Error::environment(format!("failed to wait for `docker logs`: {e}")))?;
 
-    if missing && !status.success() {
-        return Err(logs::removed(&source));
+    if !status.success() {
+        if missing {
+            return Err(logs::removed(&source));
+        }
+        if let Some(reason) = unreachable {
+            return Err(hb_core::docker::unreachable_engine(&reason));
+        }
     }
     Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
 }

@@ -60,6 +60,12 @@ pub fn is_missing_container(line: &str) -> bool {
     line.contains("No such container")
 }
 
+/// Tells whether a line `docker logs` printed on stderr says that the
+/// Docker engine did not answer.
+pub fn is_unreachable_engine(line: &str) -> bool {
+    line.contains("Cannot connect to the Docker daemon") || line.starts_with("error during connect")
+}
+
 /// The error for logs of a container that was removed.
 pub fn removed(source: &LogSource) -> Error {
     Error::usage(format!(

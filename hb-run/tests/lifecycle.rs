@@ -209,3 +209,51 @@ fn default_agent_command_applies_to_any_image() {
     let exit = std::fs::read_to_string(repo.run_dir(&run).join("exit.json")).unwrap();
     assert!(exit.starts_with("{\"exit\":0,"), "{exit}");
 }
+
+#[test]
+fn logs_with_docker_unreachable() {
+    let repo = TestRepo::with_exec("true");
+    repo.start(&[]);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
+
+    let output = repo.hb(&["logs", &repo.task]).env("DOCKER_HOST", "unix:///nonexistent/docker.sock").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.starts_with("error: the Docker engine is not reachable"), "{message}");
+    assert!(message.contains("\nhelp: "), "{message}");
+}
+
+#[test]
+fn killed_follower_takes_docker_logs_along() {
+    let repo = TestRepo::with_exec("sleep 300");
+    repo.start(&[]);
+    let follower = repo.hb(&["logs", "--follow", &repo.task]).stdout(std::process::Stdio::null()).spawn().unwrap();
+
+    // The follower's child is the `docker logs` process.
+    let children = |pid: u32| -> Vec<u32> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        text.split_whitespace().filter_map(|id| id.parse().ok()).collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let docker_logs = loop {
+        if let Some(child) = children(follower.id()).first().copied() {
+            break child;
+        }
+        assert!(Instant::now() < deadline, "hb logs started no child");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let killed = std::process::Command::new("kill").args(["-TERM", &follower.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut follower = follower;
+    let _ = follower.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{docker_logs}")).exists() && !is_zombie(docker_logs) {
+        assert!(Instant::now() < deadline, "docker logs ({docker_logs}) outlived hb logs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+}
