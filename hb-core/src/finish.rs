@@ -17,7 +17,11 @@ pub fn record_exit(dir: &RunDir, container: &Container) -> Result<bool> {
     if !ended || dir.read_exit().is_some() || !dir.exists() {
         return Ok(false);
     }
-    let record = ExitRecord { exit: container.state.exit_code, finished: Some(container.state.finished_at.clone()) };
+    let record = ExitRecord {
+        exit: container.state.exit_code,
+        finished: Some(container.state.finished_at.clone()),
+        started: Some(container.state.started_at.clone()),
+    };
     let json = serde_json::to_vec(&record).expect("an exit record always serializes");
     rundir::write_atomic(&dir.exit_file(), &json, 0o644)?;
     Ok(true)

@@ -29,6 +29,9 @@ pub struct RunRecord {
 pub struct ExitRecord {
     pub exit: i64,
     pub finished: Option<String>,
+    /// Docker's `State.StartedAt`, absent in records of older hb versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
 }
 
 #[derive(Debug, Clone)]

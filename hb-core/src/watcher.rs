@@ -26,8 +26,9 @@ pub fn render(dir: &RunDir, repo_root: &Path) -> String {
     format!(
         r#"#!/bin/sh
 # Watches run {run} for hb: waits for its container to end, records the exit
-# code in exit.json, fetches the workspace's branch into the repository, and
-# removes the Compose project's network and volumes. hb starts it detached.
+# code and times in exit.json, fetches the workspace's branch into the
+# repository, and removes the Compose project's network and volumes. hb
+# starts it detached.
 set -u
 dir={dir}
 repo={repo}
@@ -37,10 +38,10 @@ cd "$dir" || exit 1
 cid=$(cat hb.cid) || exit 1
 
 record_exit() {{
-  state=$(docker container inspect --format '{{{{.State.Status}}}} {{{{.State.ExitCode}}}} {{{{.State.FinishedAt}}}}' "$cid") || return
+  state=$(docker container inspect --format '{{{{.State.Status}}}} {{{{.State.ExitCode}}}} {{{{.State.FinishedAt}}}} {{{{.State.StartedAt}}}}' "$cid") || return
   set -- $state
   [ "$1" = exited ] || [ "$1" = dead ] || return
-  printf '{{"exit":%s,"finished":"%s"}}\n' "$2" "$3" > exit.json.tmp && mv exit.json.tmp exit.json
+  printf '{{"exit":%s,"finished":"%s","started":"%s"}}\n' "$2" "$3" "$4" > exit.json.tmp && mv exit.json.tmp exit.json
 }}
 
 finish() {{
