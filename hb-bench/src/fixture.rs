@@ -31,6 +31,10 @@ const CREATE_WORKERS: usize = 4;
 /// How many runs each fixture task gets before the next task starts.
 const RUNS_PER_TASK: u32 = 10;
 
+/// One fixture run in this many is started and left to hb's own watcher,
+/// so listings also cover exited runs with the watcher's exit record.
+pub const EXITED_EVERY: usize = 20;
+
 /// Where the hb executables are and how to start them.
 #[derive(Debug, Clone)]
 pub struct Binaries {
@@ -143,9 +147,35 @@ impl ListingFixture {
         }
         git_stdin(self.temp.root(), &["update-ref", "--stdin"], &refs)?;
         create_containers(&self.temp.repo, &new_runs)?;
+
+        let first = self.runs.len();
+        let to_start: Vec<&RunId> = new_runs.iter().enumerate().filter(|(i, _)| (first + i) % EXITED_EVERY == 0).map(|(_, run)| run).collect();
+        for run in &to_start {
+            start_with_watcher(&self.temp.repo, run)?;
+        }
+        for run in &to_start {
+            wait_for_watcher(&RunDir::new(&self.temp.repo, (*run).clone()).path, std::time::Duration::from_secs(120))?;
+        }
         self.runs.extend(new_runs);
         Ok(())
     }
+
+    /// Returns how many of the runs were started and have exited.
+    pub fn exited(&self) -> usize {
+        self.runs.len().div_ceil(EXITED_EVERY)
+    }
+}
+
+/// Starts the created container of `run` and hb's watcher for it, which
+/// records its exit in `exit.json` as after `hb run`.
+fn start_with_watcher(repo: &Repo, run: &RunId) -> Result<()> {
+    let dir = RunDir::new(repo, run.clone());
+    std::fs::write(dir.watcher_script(), hb_core::watcher::render(&dir, repo.root()))?;
+    let output = Command::new("docker").args(["start", &run.project()]).stdin(Stdio::null()).output()?;
+    if !output.status.success() {
+        bail!("`docker start {}` failed: {}", run.project(), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    hb_core::watcher::spawn(&dir).map_err(|error| anyhow::anyhow!("{}", error.message))
 }
 
 /// The labels `hb run` puts on the container of `run`.
