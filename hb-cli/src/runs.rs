@@ -56,8 +56,20 @@ pub fn main() -> ExitCode {
 
 fn list(args: &Args) -> Result<Vec<RunInfo>, Error> {
     let repo = Repo::discover(&crate::current_dir()?)?;
-    let task = args.task.as_deref().map(TaskId::parse).transpose()?;
+    let task = args.task.as_deref().map(parse_task).transpose()?;
     runs::list(&repo, task.as_ref())
+}
+
+/// Parses the task argument, pointing a run such as `ok/19` to its task.
+fn parse_task(text: &str) -> Result<TaskId, Error> {
+    let Some((task, _)) = text.rsplit_once('/') else {
+        return TaskId::parse(text);
+    };
+    let error = Error::usage(format!("`hb runs` takes a task id, not a run: `{}`", text.escape_debug()));
+    match TaskId::parse(task) {
+        Ok(task) => Err(error.help(format!("use `hb runs {task}`"))),
+        Err(_) => Err(error),
+    }
 }
 
 /// Renders the runs as an aligned table no wider than [`MAX_WIDTH`]: the run
@@ -167,6 +179,19 @@ mod tests {
         let cells: Vec<&str> = lines[1].split_whitespace().collect();
         assert_eq!(cells, ["abc/1", "exited", "137", "3m", "ago", "3m", "0123456789ab", "hb-test-agent:latest"], "{text}");
         assert!(lines[2].contains('…'), "{text}");
+    }
+
+    #[test]
+    fn task_argument_rejects_run_with_hint() {
+        let error = parse_task("ok/19").unwrap_err();
+        assert_eq!(error.message, "`hb runs` takes a task id, not a run: `ok/19`");
+        assert_eq!(error.help.as_deref(), Some("use `hb runs ok`"));
+
+        let error = parse_task("../19").unwrap_err();
+        assert_eq!(error.message, "`hb runs` takes a task id, not a run: `../19`");
+        assert_eq!(error.help, None);
+
+        assert_eq!(parse_task("ok").unwrap().as_str(), "ok");
     }
 
     #[test]

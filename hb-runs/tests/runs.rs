@@ -193,3 +193,12 @@ fn output_to_full_device_fails_cleanly() {
         assert_eq!(message, "error: failed to write output: No space left on device (os error 28)\n", "{args:?}");
     }
 }
+
+#[test]
+fn run_id_argument_points_to_task() {
+    let repo = TestRepo::new();
+    let output = repo.exe("hb-runs").arg("ok/19").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(stderr(&output), "error: `hb runs` takes a task id, not a run: `ok/19`\nhelp: use `hb runs ok`\n");
+}
