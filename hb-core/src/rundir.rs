@@ -120,15 +120,32 @@ pub fn allocate(repo: &Repo, task: &crate::task::TaskId, highest_taken: u32) -> 
     let runs = repo.runs_dir();
     std::fs::create_dir_all(&runs).map_err(|e| Error::io("create", &runs, e))?;
 
-    let mut n = highest_dir_n(&runs, task).max(highest_taken) + 1;
-    loop {
+    let record = highest_record(&runs, task);
+    let recorded = std::fs::read_to_string(&record).ok().and_then(|text| text.trim().parse::<u32>().ok()).unwrap_or(0);
+    let mut n = highest_dir_n(&runs, task).max(highest_taken).max(recorded) + 1;
+    let dir = loop {
         let dir = RunDir::new(repo, RunId::new(task.clone(), n));
         match std::fs::create_dir(&dir.path) {
-            Ok(()) => return Ok(dir),
+            Ok(()) => break dir,
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
             Err(error) => return Err(Error::io("create", &dir.path, error)),
         }
+    };
+
+    // NOTE: two runs allocating at once may write this record out of order,
+    // leaving the lower n; a number could then be used again after `hb rm`.
+    let current = std::fs::read_to_string(&record).ok().and_then(|text| text.trim().parse::<u32>().ok()).unwrap_or(0);
+    if n > current {
+        std::fs::create_dir_all(record.parent().expect("the record has a folder")).map_err(|e| Error::io("create", &runs, e))?;
+        write_atomic(&record, format!("{n}\n").as_bytes(), 0o644)?;
     }
+    Ok(dir)
+}
+
+/// The file with the highest n ever given to a run of `task`, so that a
+/// removed run's number, and so its branch name, is not given to new work.
+fn highest_record(runs: &Path, task: &crate::task::TaskId) -> PathBuf {
+    runs.join(".numbers").join(task.as_str())
 }
 
 fn highest_dir_n(runs: &Path, task: &crate::task::TaskId) -> u32 {

@@ -257,3 +257,16 @@ fn killed_follower_takes_docker_logs_along() {
 fn is_zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
 }
+
+#[test]
+fn removed_run_number_is_not_reused() {
+    let repo = TestRepo::with_exec("true");
+    repo.start(&[]);
+    repo.wait_for_watcher(&format!("{}/1", repo.task));
+    let removed = repo.run_hb(&["rm", "--force", &format!("{}/1", repo.task)]);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+
+    let started = repo.start(&[]);
+    assert_eq!(started["n"], 2);
+    repo.wait_for_watcher(&format!("{}/2", repo.task));
+}
