@@ -372,10 +372,10 @@ fn find_unlisted(repo: &Repo, reference: &RunRef, listed: &[RunInfo]) -> Result<
 
 fn unknown_run(reference: &RunRef, listed: &[RunInfo]) -> Error {
     let task = reference.task();
-    let numbers: Vec<String> = listed.iter().filter(|info| info.task == task.as_str()).map(|info| info.run.clone()).collect();
+    let numbers: Vec<u32> = listed.iter().filter(|info| info.task == task.as_str()).map(|info| info.n).collect();
     match reference {
         RunRef::Run(run) if !numbers.is_empty() => {
-            Error::usage(format!("unknown run `{run}`")).help(format!("runs of task `{task}`: {}", numbers.join(", ")))
+            Error::usage(format!("unknown run `{run}`")).help(crate::state::runs_of_task_hint(task, &numbers))
         }
         _ => Error::usage(format!("task `{task}` has no runs in this repository")).help("list the runs with `hb runs`"),
     }
