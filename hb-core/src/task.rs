@@ -172,11 +172,14 @@ fn unknown_task(repo: &Repo, id: &TaskId) -> Error {
     }
 }
 
-/// Returns up to three candidates within a small edit distance of `wanted`.
+/// Returns up to three candidates within a small edit distance of `wanted`,
+/// nearest first. Case is ignored in the distance, so an id typed in the
+/// wrong case is found, and the candidate is returned as it is spelled.
 pub fn closest(wanted: &str, candidates: &[String]) -> Vec<String> {
+    let wanted_lower = wanted.to_lowercase();
     let mut scored: Vec<(usize, &String)> = candidates
         .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(wanted, candidate), candidate))
+        .map(|candidate| (strsim::damerau_levenshtein(&wanted_lower, &candidate.to_lowercase()), candidate))
         .filter(|(distance, candidate)| *distance <= 3.max(wanted.len() / 3) && *distance < candidate.len())
         .collect();
     scored.sort();
@@ -233,5 +236,13 @@ mod tests {
         let ids = vec!["69z-09g-ekx".to_string(), "abc".to_string()];
         assert_eq!(closest("69z-09g-ekz", &ids), vec!["69z-09g-ekx".to_string()]);
         assert!(closest("zzzzzzzzzzzzzzzz", &ids).is_empty());
+    }
+
+    #[test]
+    fn closest_ignores_case() {
+        let ids = vec!["Fix.UI-1".to_string(), "FIX".to_string()];
+        assert_eq!(closest("fix.ui-1", &ids), vec!["Fix.UI-1".to_string()]);
+        assert_eq!(closest("FIX.ui-1", &ids), vec!["Fix.UI-1".to_string()]);
+        assert_eq!(closest("fix", &ids), vec!["FIX".to_string()]);
     }
 }
