@@ -3,9 +3,10 @@
 //!
 //! Ancestry alone would call a squash-merged or rebased branch unmerged, so
 //! the check compares content. A branch is merged when merging it into the
-//! base's current tip changes nothing, when every commit has an equivalent
-//! patch in the base (`git cherry`), or when one commit of the base has the
-//! same patch as the whole branch, as `git merge --squash` makes.
+//! base's current tip changes nothing, or when every commit has an
+//! equivalent patch in the base (`git cherry`). It is also merged when one
+//! commit of the base has the same patch as the whole branch, which is what
+//! `git merge --squash` makes.
 
 use crate::error::{Error, Result};
 use crate::repo::Repo;

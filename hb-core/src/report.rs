@@ -1,4 +1,4 @@
-//! How the executables print: data on stdout, and errors as `error: …`,
+//! Output of the executables: data on stdout, and errors as `error: …`,
 //! then `help: …` when there is a fix, on stderr, with exit status 1.
 //!
 //! Nothing here panics when a stream cannot be written, as `print!` does.

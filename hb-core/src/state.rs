@@ -40,8 +40,8 @@ fn unknown_run(repo: &Repo, reference: &RunRef) -> Error {
     }
 }
 
-/// The most runs that the hint for an unknown run names; a task can have
-/// dozens, and `hb runs <task>` lists them all.
+/// Maximum number of runs that the hint for an unknown run names, because a
+/// task can have dozens and `hb runs <task>` lists them all.
 const MAX_HINT_RUNS: usize = 5;
 
 /// Formats the hint that names the runs of `task`, given their numbers in
@@ -52,8 +52,8 @@ pub fn runs_of_task_hint(task: &TaskId, numbers: &[u32]) -> String {
     newest_first.sort_unstable_by(|a, b| b.cmp(a));
     newest_first.dedup();
 
-    let shown: Vec<String> = newest_first.iter().take(MAX_HINT_RUNS).map(|n| format!("{task}/{n}")).collect();
-    let mut hint = format!("runs of task `{task}`: {}", shown.join(", "));
+    let listed: Vec<String> = newest_first.iter().take(MAX_HINT_RUNS).map(|n| format!("{task}/{n}")).collect();
+    let mut hint = format!("runs of task `{task}`: {}", listed.join(", "));
     let hidden = newest_first.len().saturating_sub(MAX_HINT_RUNS);
     if hidden > 0 {
         hint.push_str(&format!(", … and {hidden} more; see `hb runs {task}`"));
