@@ -56,8 +56,8 @@ pub fn plan(repo: Repo, task: Task, options: &StartOptions, progress: &dyn Progr
     Ok(Plan { repo, task, source, command, env, mounts, ports: config.ports.clone(), base_commit, base_branch })
 }
 
-/// The container's command: the command line's, else the configured
-/// `exec`, else hb's built-in agent. An empty `exec` keeps the image's own
+/// Returns the container's command: the command line's, else the
+/// configured `exec`, else hb's built-in agent. An empty `exec` keeps the image's own
 /// command.
 fn command(options: &StartOptions, config: &Config) -> Option<Vec<String>> {
     if !options.command.is_empty() {

@@ -132,8 +132,8 @@ pub fn allocate(repo: &Repo, task: &crate::task::TaskId, highest_taken: u32) -> 
         }
     };
 
-    // NOTE: two runs allocating at once may write this record out of order,
-    // leaving the lower n; a number could then be used again after `hb rm`.
+    // NOTE: two runs allocating at once may write this record out of order.
+    // It then keeps the lower n, and a number can be reused after `hb rm`.
     let current = std::fs::read_to_string(&record).ok().and_then(|text| text.trim().parse::<u32>().ok()).unwrap_or(0);
     if n > current {
         std::fs::create_dir_all(record.parent().expect("the record has a folder")).map_err(|e| Error::io("create", &runs, e))?;
@@ -142,8 +142,8 @@ pub fn allocate(repo: &Repo, task: &crate::task::TaskId, highest_taken: u32) -> 
     Ok(dir)
 }
 
-/// The file with the highest n ever given to a run of `task`, so that a
-/// removed run's number, and so its branch name, is not given to new work.
+/// Returns the file with the highest n ever given to a run of `task`, so
+/// that a removed run's number, and so its branch name, is not reused.
 fn highest_record(runs: &Path, task: &crate::task::TaskId) -> PathBuf {
     runs.join(".numbers").join(task.as_str())
 }

@@ -30,7 +30,7 @@ pub mod labels {
     pub const DIR: &str = "org.hyperbranch.dir";
 }
 
-/// What the caller of `hb run` asks for. Paths are relative to `cwd`.
+/// The request of an `hb run` caller. Paths are relative to `cwd`.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
     pub cwd: PathBuf,
@@ -122,7 +122,7 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
     let mut stopwatch = Stopwatch::new();
     let plan = plan(repo, task, options, progress)?;
     stopwatch.lap("plan");
-    // Listing the numbers taken by containers also proves the engine answers.
+    // Listing the numbers taken by containers also proves the engine responds.
     let taken_by_containers = docker::taken_run_numbers(plan.task.id.as_str())?;
     stopwatch.lap("check docker");
 
@@ -232,7 +232,7 @@ fn clone_workspace(repo: &Repo, branch: &str, workspace: &Path) -> Result<()> {
         ["clone", "--quiet", "--single-branch", "--branch", branch, source.as_str(), target.as_str()],
     )?;
 
-    // Commits the agent makes carry the user's identity when git knows it.
+    // Commits the agent makes carry the user's identity when git has one.
     for key in ["user.name", "user.email"] {
         let output = repo.git(["config", "--get", key])?;
         if output.success() {
