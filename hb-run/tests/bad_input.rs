@@ -18,7 +18,10 @@ fn assert_error(output: &std::process::Output, expected_start: &str) -> String {
 
 fn assert_no_run_made(repo: &TestRepo) {
     let runs = repo.path().join(".hyperbranch/.runs");
-    let entries: Vec<_> = std::fs::read_dir(&runs).map(|dir| dir.flatten().collect()).unwrap_or_default();
+    // `.numbers` records the run numbers given out; it is not a run.
+    let entries: Vec<_> = std::fs::read_dir(&runs)
+        .map(|dir| dir.flatten().filter(|entry| entry.file_name() != ".numbers").collect())
+        .unwrap_or_default();
     assert!(entries.is_empty(), "run directories left behind: {entries:?}");
     let branches = git(repo.path(), &["branch", "--list", "task/*"]);
     assert!(branches.trim().is_empty(), "branches left behind: {branches}");
@@ -239,7 +242,8 @@ fn interrupt_removes_half_started_run() {
     use std::os::unix::process::CommandExt;
 
     let repo = TestRepo::with_exec("true");
-    repo.write("slow.Dockerfile", &format!("FROM {IMAGE}\nRUN sleep 30\n"));
+    // The task id makes the build step unique, so no cached layer skips it.
+    repo.write("slow.Dockerfile", &format!("FROM {IMAGE}\nRUN echo {} && sleep 30\n", repo.task));
     // Its own process group, so that the signal reaches hb and Compose
     // together, as Ctrl-C in a terminal does.
     let child = repo

@@ -9,6 +9,7 @@
 use nu_plugin::EngineInterface;
 use nu_protocol::{HandlerGuard, SignalAction};
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -34,7 +35,17 @@ impl LineStream {
     /// Starts `command` with stdin closed and stdout and stderr piped, and
     /// kills it when Nushell's interrupt arrives.
     pub fn spawn(mut command: Command, engine: &EngineInterface) -> std::io::Result<LineStream> {
-        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // SAFETY: prctl is async-signal-safe and changes only the child.
+        unsafe {
+            command.pre_exec(|| {
+                // The child gets SIGTERM if the plugin process dies, so no
+                // `docker logs --follow` is orphaned when Nushell kills it.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
 
         let (sender, lines) = mpsc::channel();
         if let Some(stdout) = child.stdout.take() {

@@ -434,7 +434,9 @@ fn ctrl_c_ends_follow_and_docker_logs() {
     let streaming = wait_for(|| !docker_descendants(nu_pid).is_empty());
     tmux(&["send-keys", "-t", &session, "C-c"]);
     let stopped = wait_for(|| docker_descendants(nu_pid).is_empty());
-    let screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned();
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned();
+    wait_for(|| capture().contains("interrupted"));
+    let screen = capture();
 
     assert!(streaming, "`docker logs` never started: {screen}");
     assert!(stopped, "`docker logs` still runs after Ctrl-C: {screen}");
@@ -460,4 +462,33 @@ fn wait_for(mut condition: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     false
+}
+
+#[test]
+fn ctrl_c_during_run_removes_half_started_run() {
+    let fixture = Fixture::new();
+    // The task id makes the build step unique, so no cached layer skips it.
+    write(fixture.root(), "slow.Dockerfile", &format!("FROM {IMAGE}\nRUN echo {} && sleep 30\n", fixture.task));
+    let session = format!("hb-nu-run-{}", fixture.task);
+    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().unwrap();
+    let started = tmux(&["new-session", "-d", "-s", &session, "-x", "160", "-y", "30", "nu --no-config-file"]);
+    assert_success(&started, "tmux new-session");
+    let _session = KillOnDrop(session.clone());
+
+    let keys = format!(
+        "cd {}; {}",
+        fixture.root().display(),
+        fixture.hb_script(&format!("hb run {} --dockerfile slow.Dockerfile", fixture.task))
+    );
+    tmux(&["send-keys", "-t", &session, &keys, "Enter"]);
+    let compose_file = fixture.root().join(format!(".hyperbranch/.runs/task-{}-1/docker-compose.yml", fixture.task));
+    assert!(wait_for(|| compose_file.exists()), "the run was not created");
+    std::thread::sleep(Duration::from_millis(1500));
+    tmux(&["send-keys", "-t", &session, "C-c"]);
+
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned();
+    assert!(wait_for(|| capture().contains("the run was removed")), "{}", capture());
+    assert!(!fixture.root().join(format!(".hyperbranch/.runs/task-{}-1", fixture.task)).exists());
+    let branches = Command::new("git").args(["branch", "--list", "task/*"]).current_dir(fixture.root()).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&branches.stdout).trim(), "");
 }

@@ -8,8 +8,12 @@ use hb_core::repo::Repo;
 use hb_core::start::{self, StartOptions, StderrProgress};
 use hb_core::task::{Task, TaskId};
 use nu_plugin::{EngineInterface, EvaluatedCall, PluginCommand};
-use nu_protocol::{Example, LabeledError, PipelineData, Record, Signature, Spanned, SyntaxShape, Type};
+use nu_protocol::{Example, LabeledError, PipelineData, Record, SignalAction, Signature, Spanned, SyntaxShape, Type};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by Nushell's interrupt while `hb run` starts a run.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 pub struct Run;
 
@@ -102,8 +106,20 @@ impl PluginCommand for Run {
             mounts: mounts.into_iter().map(|mount| mount.item).collect(),
             command,
             host_env: crate::engine::host_env(engine, head)?,
-            interrupted: None,
+            interrupted: Some(&INTERRUPTED),
         };
+
+        // The plugin runs in its own process group, so Ctrl-C reaches Compose
+        // only through Nushell's interrupt, which makes `start` stop it and
+        // remove the half-started run.
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        let _guard = engine
+            .register_signal_handler(Box::new(|action| {
+                if action == SignalAction::Interrupt {
+                    INTERRUPTED.store(true, Ordering::SeqCst);
+                }
+            }))
+            .ok();
         let started = start::start(&options, &StderrProgress).map_err(|error| error_at_head(error, head))?;
         Ok(PipelineData::value(convert::started_record(&started, head), None))
     }
