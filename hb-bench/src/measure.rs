@@ -115,7 +115,7 @@ impl SuiteReport {
         text.push_str("|---|---|--:|--:|--:|---|---|\n");
         for case in &self.cases {
             let (baseline, baseline_median) = match &case.baseline {
-                Some(series) => (format!("`{}`", series.command), format_ms(series.median_ms)),
+                Some(series) => (format!("`{}`", escape_cell(&series.command)), format_ms(series.median_ms)),
                 None => ("—".to_string(), "—".to_string()),
             };
             let ratio = case.ratio.map_or("—".to_string(), |ratio| format!("{ratio:.2}×"));
@@ -151,6 +151,11 @@ impl SuiteReport {
         }
         text
     }
+}
+
+/// Escapes `|`, which would end a Markdown table cell even inside backticks.
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 pub fn format_ms(ms: f64) -> String {

@@ -63,7 +63,7 @@ pub fn run(binaries: &Binaries, plugin: Option<&Path>, trials: usize) -> Result<
         Goal::MaxRatio(1.2),
     ));
     report.notes.push(format!(
-        "Fixture: {RUNS} created containers with run directories and branches; nu {}.",
+        "Fixture: {RUNS} runs with run directories, branches and containers, one of them exited; nu {}.",
         nu_version().unwrap_or_else(|| "of unknown version".to_string())
     ));
     Ok(report)
