@@ -178,7 +178,7 @@ fn start_with_watcher(repo: &Repo, run: &RunId) -> Result<()> {
     hb_core::watcher::spawn(&dir).map_err(|error| anyhow::anyhow!("{}", error.message))
 }
 
-/// The labels `hb run` puts on the container of `run`.
+/// Returns the labels `hb run` puts on the container of `run`.
 pub fn run_labels(repo: &Repo, dir: &RunDir) -> BTreeMap<String, String> {
     BTreeMap::from([
         (labels::RUN.to_string(), dir.run.to_string()),
@@ -189,8 +189,8 @@ pub fn run_labels(repo: &Repo, dir: &RunDir) -> BTreeMap<String, String> {
     ])
 }
 
-/// The Compose service of `run` as `hb run --image <IMAGE> -- <command>`
-/// renders it.
+/// Returns the Compose service of `run` as
+/// `hb run --image <IMAGE> -- <command>` renders it.
 pub fn service_spec(repo: &Repo, dir: &RunDir, command: &[&str]) -> ServiceSpec {
     ServiceSpec {
         container_name: dir.run.project(),

@@ -13,7 +13,7 @@ use std::time::Instant;
 /// The times of one command over all trials, in milliseconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
-    /// What was run, as a reader would type it.
+    /// The command run, as a reader would type it.
     pub command: String,
     pub median_ms: f64,
     pub samples_ms: Vec<f64>,
@@ -25,7 +25,7 @@ impl Series {
     }
 }
 
-/// What a case must reach to meet its goal.
+/// The value a case must reach to meet its goal.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Goal {
@@ -82,7 +82,7 @@ pub struct SuiteReport {
     pub breakdown: Vec<Step>,
     /// Sentences printed under the table: fixture details and derived facts.
     pub notes: Vec<String>,
-    /// Why the suite did not run, when it did not.
+    /// The reason the suite did not run, when it did not.
     pub skipped: Option<String>,
 }
 

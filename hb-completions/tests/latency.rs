@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 const RUNS: u32 = 500;
 
 /// A bound for the debug build with a process start per call, loose
-/// enough for a busy machine; scripts/bench-completion measures the
+/// enough for a busy machine; `scripts/bench completion` measures the
 /// release build.
 const MAX_MEDIAN: Duration = Duration::from_millis(100);
 

@@ -4,7 +4,7 @@
 //! every run comes from one `docker ps` call for all of them, whatever their
 //! number. `docker ps` shows no start and end times, so they come from the
 //! watcher's `exit.json`, which it read from Docker when the container
-//! ended; containers without such a record (running, or whose watcher died)
+//! ended. Containers without such a record (running, or whose watcher died)
 //! are read with one `docker container inspect` call for all of them.
 //! `docker inspect` costs one Engine API request per container, which made
 //! listing 1,000 runs 3 to 4 times slower than `docker ps -a`.
@@ -96,7 +96,7 @@ impl RunInfo {
 /// Lists the runs of the repository, or of one task, ordered by task then n.
 ///
 /// Runs are found from their directories and from their branches (which
-/// outlive a directory deleted by hand); their containers are read with one
+/// outlive a directory deleted by hand). Their containers are read with one
 /// `docker ps` call, and one `docker inspect` call when some need it.
 ///
 /// NOTE: a container whose run directory and branch are both gone is not

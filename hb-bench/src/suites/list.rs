@@ -9,7 +9,7 @@ use std::process::Command;
 
 const SIZES: [usize; 3] = [20, 100, 1000];
 
-/// The most trials of the per-run `docker inspect` baseline at a size of
+/// The maximum number of trials of the per-run `docker inspect` baseline at a size of
 /// 1,000 runs, where one trial takes 1,000 sequential calls.
 const MAX_INSPECT_TRIALS_LARGE: usize = 3;
 
