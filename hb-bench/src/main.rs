@@ -1,4 +1,4 @@
-//! `hb-bench`: measures hb against its baselines in interleaved trials on
+//! `hb_bench`: measures hb against its baselines in interleaved trials on
 //! the same machine, and writes a Markdown table of medians and ratios.
 //!
 //! `scripts/bench` sets up Docker and the test image, builds the release
@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 /// Measure hb against its baselines, side by side.
 #[derive(Parser, Debug)]
-#[command(name = "hb-bench", version)]
+#[command(name = "hb_bench", version)]
 struct Args {
     /// Suites to run, in this order [default: all]
     #[arg(value_enum)]

@@ -135,7 +135,7 @@ pub fn start(options: &StartOptions, progress: &dyn Progress) -> Result<StartedR
     }
 
     progress.step(&format!("starting container {} (docker compose run)", run.project()));
-    let cid = match run_container(&dir, &interrupted) {
+    let cid = match run_container(&dir, options.interrupted) {
         Ok(_) | Err(_) if interrupted() => {
             discard(&plan.repo, &dir);
             return Err(Error::usage(format!("hb run was interrupted while run {run} started; the run was removed")));
@@ -294,7 +294,7 @@ fn render_files(plan: &Plan, dir: &RunDir) -> Result<()> {
 
 /// Runs `docker compose run -d` with its progress and errors on the user's
 /// terminal, and returns the full container id.
-fn run_container(dir: &RunDir, interrupted: &dyn Fn() -> bool) -> Result<String> {
+fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) -> Result<String> {
     let run = &dir.run;
     let project = run.project();
     // Without --interactive=false the container's stdin stays open with
@@ -314,19 +314,33 @@ fn run_container(dir: &RunDir, interrupted: &dyn Fn() -> bool) -> Result<String>
         .unchecked()
         .start()
         .map_err(|error| crate::process::spawn_error("docker", error))?;
+    let handle = std::sync::Arc::new(handle);
 
-    // Compose finishes an image build it has begun even after Ctrl-C, so
-    // an interrupt kills it here rather than waiting for the build.
-    let output = loop {
-        if let Some(output) = handle.try_wait().map_err(|e| Error::environment(format!("failed to wait for `docker compose run`: {e}")))? {
-            break output.clone();
+    // Compose finishes an image build it has begun even after Ctrl-C, so a
+    // second thread kills it on an interrupt. The thread polls, and the
+    // wait below does not, so a run that is not interrupted never waits
+    // for a poll.
+    let finished = std::sync::Arc::new(AtomicBool::new(false));
+    let (for_thread, finished_for_thread) = (std::sync::Arc::clone(&handle), std::sync::Arc::clone(&finished));
+    let was_interrupted = std::sync::Arc::new(AtomicBool::new(false));
+    let interrupted_for_thread = std::sync::Arc::clone(&was_interrupted);
+    let flag = interrupted_flag;
+    std::thread::spawn(move || {
+        while !finished_for_thread.load(Ordering::SeqCst) {
+            if flag.is_some_and(|flag| flag.load(Ordering::SeqCst)) {
+                interrupted_for_thread.store(true, Ordering::SeqCst);
+                let _ = for_thread.kill();
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        if interrupted() {
-            let _ = handle.kill();
-            return Err(Error::usage(format!("run {run} was interrupted")));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
+    });
+    let waited = handle.wait().map(Clone::clone);
+    finished.store(true, Ordering::SeqCst);
+    if was_interrupted.load(Ordering::SeqCst) {
+        return Err(Error::usage(format!("run {run} was interrupted")));
+    }
+    let output = waited.map_err(|e| Error::environment(format!("failed to wait for `docker compose run`: {e}")))?;
 
     let failed = |reason: String| {
         Error::child(format!("run {run} failed to start: {reason}"))
