@@ -198,14 +198,25 @@ fn mounts(repo: &Repo, options: &StartOptions, config: &Config) -> Result<Vec<Mo
     let mut mounts = Vec::new();
     for (spec, base) in configured.chain(flagged) {
         let mount = Mount::parse(spec, base)?;
-        let target = mount.target.trim_end_matches('/');
-        if target == compose::WORKSPACE_TARGET || target == compose::TASK_FILE_TARGET || target.is_empty() {
-            return Err(Error::usage(format!("invalid mount `{}`: it would hide `{target}`, which hb mounts itself", spec.escape_debug()))
+        if let Some(hidden) = hidden_by(&mount.target) {
+            return Err(Error::usage(format!("invalid mount `{}`: it would hide `{hidden}`, which hb mounts itself", spec.escape_debug()))
                 .help(format!("mount somewhere else; `{}` is the workspace and `{}` the task file", compose::WORKSPACE_TARGET, compose::TASK_FILE_TARGET)));
         }
         mounts.push(mount);
     }
     Ok(mounts)
+}
+
+/// Returns what hb mounts itself that a mount on `target` would hide or
+/// write into: the workspace or task file when `target` is one of them or a
+/// folder above them. A folder above the task file would make Docker create
+/// `task.md` in the user's host folder.
+fn hidden_by(target: &str) -> Option<&'static str> {
+    let target = target.trim_end_matches('/');
+    [compose::WORKSPACE_TARGET, compose::TASK_FILE_TARGET].into_iter().find(|own| {
+        let above = own.strip_prefix(target).is_some_and(|rest| rest.starts_with('/'));
+        target == *own || above
+    })
 }
 
 /// Collects the container's environment: forwarded host variables, then
@@ -307,6 +318,16 @@ mod tests {
     fn images_docker_rejects_fail() {
         for image in ["", " ", "UPPER:bad", "team/Agent", "a b", "a//b"] {
             assert!(check_image(image).is_err(), "{image:?}");
+        }
+    }
+
+    #[test]
+    fn mounts_over_hb_paths_are_caught() {
+        for target in ["/app", "/app/", "/", "/hb", "/hb/", "/hb/task.md"] {
+            assert!(hidden_by(target).is_some(), "{target}");
+        }
+        for target in ["/app/cache", "/data", "/hbx", "/ap", "/hb/other"] {
+            assert_eq!(hidden_by(target), None, "{target}");
         }
     }
 

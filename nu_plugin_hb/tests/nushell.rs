@@ -492,3 +492,19 @@ fn ctrl_c_during_run_removes_half_started_run() {
     let branches = Command::new("git").args(["branch", "--list", "task/*"]).current_dir(fixture.root()).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&branches.stdout).trim(), "");
 }
+
+#[test]
+fn logs_with_docker_unreachable_is_error() {
+    let fixture = Fixture::new();
+    let run = fixture.start("{}");
+    fixture.wait_exited(&run);
+
+    let error = fixture.nu_json(&format!(
+        "$env.DOCKER_HOST = 'unix:///nonexistent/docker.sock'; \
+         try {{ hb logs {run} | length }} catch {{|e| {{msg: $e.details.msg, code: $e.details.code}} }}"
+    ));
+
+    let message = error["msg"].as_str().unwrap_or_default();
+    assert!(message.starts_with("the Docker engine is not reachable"), "{error}");
+    assert_eq!(error["code"], "hb::environment");
+}

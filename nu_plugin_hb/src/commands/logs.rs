@@ -78,35 +78,45 @@ impl PluginCommand for Logs {
 
         let mut command = Command::new("docker");
         command.args(logs::docker_args(&source, &options));
-        let lines = LineStream::spawn(command, engine)
+        let mut lines = LineStream::spawn(command, engine)
             .map_err(|error| error_at_head(hb_core::process::spawn_error("docker", error), head))?;
 
-        let mut missing = false;
-        let values = lines.filter_map(move |output| match output {
-            Output::Stdout(line) => Some(Value::string(line, head)),
-            Output::Stderr(line) if !missing && logs::is_missing_container(&line) => {
-                missing = true;
-                None
+        // Docker's own errors come before any log line, so the command waits
+        // for the first line and returns those errors as its own error
+        // rather than as an item of the stream, which `length` would count.
+        let mut docker_error = None;
+        let first = loop {
+            match lines.next() {
+                Some(Output::Stderr(line)) if logs::is_missing_container(&line) => {
+                    docker_error = Some(error_at(logs::removed(&source), run.span, "container removed"));
+                }
+                Some(Output::Stderr(line)) if logs::is_unreachable_engine(&line) => {
+                    docker_error = Some(error_at_head(hb_core::docker::unreachable_engine(line.trim()), head));
+                }
+                Some(Output::Exited(status)) if !status.success() => {
+                    return Err(docker_error.unwrap_or_else(|| exit_error(status, head)));
+                }
+                other => break other,
             }
-            Output::Stderr(line) => Some(Value::string(line, head)),
-            Output::Exited(status) if missing && !status.success() => {
-                Some(stream_error(error_at(logs::removed(&source), run.span, "container removed"), head))
+        };
+
+        let values = first.into_iter().chain(lines).filter_map(move |output| match output {
+            Output::Stdout(line) | Output::Stderr(line) => Some(Value::string(line, head)),
+            Output::Exited(status) if !status.success() && status.code().is_some() => {
+                Some(Value::error(ShellError::LabeledError(Box::new(exit_error(status, head))), head))
             }
-            Output::Exited(status) => match status.code() {
-                Some(code) if code != 0 => Some(stream_error(
-                    LabeledError::new(format!("`docker logs` exited with status {code}"))
-                        .with_label("reading the logs failed", head)
-                        .with_help("the lines before this error include the reason Docker gave"),
-                    head,
-                )),
-                // Success, or killed by a signal, which is how an interrupt ends the stream.
-                _ => None,
-            },
+            // Success, or killed by a signal, which is how an interrupt ends the stream.
+            Output::Exited(_) => None,
         });
         Ok(PipelineData::list_stream(ListStream::new(values, head, engine.signals().clone()), None))
     }
 }
 
-fn stream_error(error: LabeledError, span: Span) -> Value {
-    Value::error(ShellError::LabeledError(Box::new(error)), span)
+/// The error for `docker logs` ending with a failure that hb does not
+/// recognize; Docker's reason was among the lines before it.
+fn exit_error(status: std::process::ExitStatus, head: Span) -> LabeledError {
+    let code = status.code().map_or("a signal".to_string(), |code| format!("status {code}"));
+    LabeledError::new(format!("`docker logs` exited with {code}"))
+        .with_label("reading the logs failed", head)
+        .with_help("the lines before this error include the reason Docker gave")
 }

@@ -46,7 +46,7 @@ impl PluginCommand for Runs {
         vec![
             Example { example: "hb runs", description: "List every run of the repository", result: None },
             Example { example: "hb runs 69z-09g-ekx", description: "List the runs of one task", result: None },
-            Example { example: "hb runs | where exit != 0", description: "Show the runs that failed", result: None },
+            Example { example: "hb runs | where exit > 0", description: "Show the runs that exited with an error", result: None },
             Example {
                 example: "hb runs | where status == running | get run",
                 description: "Get the ids of the runs still going",
