@@ -99,20 +99,21 @@ impl RunInfo {
 /// outlive a directory deleted by hand). Their containers are read with one
 /// `docker ps` call, and one `docker inspect` call when some need it.
 ///
-/// NOTE: a container whose run directory and branch are both gone is not
-/// listed, because finding it takes a second Docker call; `hb rm` and
-/// `hb prune` find and remove such containers.
+/// A container whose run directory and branch are both gone, left by a
+/// crash or a hand-made clean-up, is listed too, from its labels.
 pub fn list(repo: &Repo, task: Option<&TaskId>) -> Result<Vec<RunInfo>> {
+    let listed = repo_containers(repo)?;
     let mut ids: BTreeSet<RunId> = rundir::list_run_ids(&repo.runs_dir()).into_iter().collect();
     let with_dir: BTreeSet<RunId> = ids.clone();
     ids.extend(run_branches(repo)?);
+    ids.extend(listed.iter().filter_map(|container| container.run.clone()));
     if let Some(task) = task {
         ids.retain(|run| &run.task == task);
     }
 
     let dirs: Vec<RunDir> = ids.iter().map(|run| RunDir::new(repo, run.clone())).collect();
     let names: Vec<String> = dirs.iter().map(|dir| dir.read_cid().unwrap_or_else(|| dir.run.project())).collect();
-    let containers = containers_of(repo, &dirs, &names)?;
+    let containers = containers_of(&listed, &dirs, &names)?;
 
     let mut runs = Vec::new();
     for (dir, name) in dirs.iter().zip(&names) {
@@ -143,10 +144,9 @@ fn run_branches(repo: &Repo) -> Result<Vec<RunId>> {
 /// Reads the containers of `dirs`, named by `names`, keyed by both id and
 /// name: from one `docker ps` call of this repository's containers, and
 /// from one `docker container inspect` call of those that need it.
-fn containers_of(repo: &Repo, dirs: &[RunDir], names: &[String]) -> Result<HashMap<String, Container>> {
-    let listed = repo_containers(repo)?;
+fn containers_of(listed: &[LabeledContainer], dirs: &[RunDir], names: &[String]) -> Result<HashMap<String, Container>> {
     let mut by_key: HashMap<&str, &LabeledContainer> = HashMap::new();
-    for container in &listed {
+    for container in listed {
         by_key.insert(container.cid.as_str(), container);
         by_key.insert(container.name.as_str(), container);
     }

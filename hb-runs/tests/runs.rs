@@ -1,7 +1,6 @@
 //! `hb runs` against a real Docker engine: statuses through a run's life,
 //! exit codes, and the number of Docker calls.
 
-
 use hb_testkit::{docker, docker_object_exists, kill, stderr, stdout, TestRepo};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -201,4 +200,24 @@ fn run_id_argument_points_to_task() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "");
     assert_eq!(stderr(&output), "error: `hb runs` takes a task id, not a run: `ok/19`\nhelp: use `hb runs ok`\n");
+}
+
+#[test]
+fn container_without_dir_or_branch_is_listed() {
+    let repo = TestRepo::new();
+    let run = repo.start_script("exit 5");
+    repo.wait_for_watcher(&run);
+
+    std::fs::remove_dir_all(repo.run_dir(&run)).unwrap();
+    let branch = format!("task/{run}");
+    repo.git(&["branch", "-D", "--quiet", &branch]);
+
+    let info = repo.run_info(&run);
+    assert_eq!(info["status"], "exited");
+    assert_eq!(info["exit"], 5);
+    assert_eq!(info["has_dir"], false);
+
+    let removed = repo.exe("hb-rm").arg(&run).output().unwrap();
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(repo.run_info(&run), Value::Null);
 }
