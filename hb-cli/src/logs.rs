@@ -52,7 +52,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs `docker logs` with stdout going straight to ours, so output is not
-/// copied, and watches its stderr for the line that says the container is
+/// copied, and watches its stderr for the line that reports the container is
 /// gone, which becomes hb's own error.
 fn show_logs(args: &Args) -> Result<ExitCode, Error> {
     let cwd = crate::current_dir()?;

@@ -13,20 +13,20 @@ use std::path::{Path, PathBuf};
 /// The one service of every run's project.
 pub const SERVICE: &str = "task";
 
-/// Where the workspace is mounted, and the container's working directory.
+/// The mount point of the workspace, and the container's working directory.
 pub const WORKSPACE_TARGET: &str = "/app";
 
-/// Where the task file is mounted, read-only.
+/// The mount point of the task file, read-only.
 pub const TASK_FILE_TARGET: &str = "/hb/task.md";
 
-/// Where the container's image comes from.
+/// The source of the container's image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
     Image(String),
     Build { dockerfile: PathBuf },
 }
 
-/// Everything the Compose file of one run says.
+/// Everything the Compose file of one run contains.
 #[derive(Debug, Clone)]
 pub struct ServiceSpec {
     pub container_name: String,

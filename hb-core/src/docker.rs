@@ -20,7 +20,7 @@ const STEERING_VARIABLES: &[&str] = &[
     "COMPOSE_IGNORE_ORPHANS",
 ];
 
-/// Checks that the Docker engine answers.
+/// Checks that the Docker engine responds.
 pub fn check_engine() -> Result<()> {
     let engine = process::capture("docker", ["version", "--format", "{{.Server.Version}}"], None)?;
     if !engine.success() {
@@ -48,7 +48,7 @@ fn missing_compose_v2() -> Error {
 }
 
 /// Explains what is wrong given the version of a standalone
-/// `docker-compose`, if one answered.
+/// `docker-compose`, if one responded.
 fn compose_error(standalone: Option<&str>) -> Error {
     match standalone {
         Some(version) if version.starts_with('1') => Error::environment(format!(
@@ -76,7 +76,7 @@ pub fn taken_run_numbers(task: &str) -> Result<Vec<u32>> {
     Ok(output.stdout.lines().filter_map(|line| line.trim().parse().ok()).collect())
 }
 
-/// The error for a Docker engine that does not answer.
+/// Returns the error for a Docker engine that does not respond.
 pub fn unreachable_engine(reason: &str) -> Error {
     Error::environment(format!("the Docker engine is not reachable: {reason}"))
         .help("start Docker (for example `sudo systemctl start docker`), or point `docker context use` or DOCKER_HOST at a running engine")

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-/// Why an operation failed, so front ends can pick an exit code.
+/// The kind of failure, so front ends can pick an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The input was wrong: unknown task, invalid id, bad flag value.
@@ -40,7 +40,7 @@ impl Error {
         Error { kind: ErrorKind::Child, message: message.into(), help: None }
     }
 
-    /// Adds the line that tells the user how to fix the problem.
+    /// Adds the line that explains how to fix the problem.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -37,7 +37,7 @@ pub fn source(repo: &Repo, reference: &RunRef) -> Result<LogSource> {
         .help(format!("its container is still being created; try `hb logs {run}` again in a moment")))
 }
 
-/// The arguments of `docker` that print or follow the logs.
+/// Returns the arguments of `docker` that print or follow the logs.
 pub fn docker_args(source: &LogSource, options: &LogOptions) -> Vec<String> {
     let mut args = vec!["logs".to_string()];
     if options.follow {
@@ -54,19 +54,19 @@ pub fn docker_args(source: &LogSource, options: &LogOptions) -> Vec<String> {
     args
 }
 
-/// Tells whether a line `docker logs` printed on stderr says that the
+/// Tells whether a line `docker logs` printed on stderr reports that the
 /// container does not exist.
 pub fn is_missing_container(line: &str) -> bool {
     line.contains("No such container")
 }
 
-/// Tells whether a line `docker logs` printed on stderr says that the
-/// Docker engine did not answer.
+/// Tells whether a line `docker logs` printed on stderr reports that the
+/// Docker engine did not respond.
 pub fn is_unreachable_engine(line: &str) -> bool {
     line.contains("Cannot connect to the Docker daemon") || line.starts_with("error during connect")
 }
 
-/// The error for logs of a container that was removed.
+/// Returns the error for logs of a container that was removed.
 pub fn removed(source: &LogSource) -> Error {
     Error::usage(format!(
         "the container of run {} was removed, and its logs with it",

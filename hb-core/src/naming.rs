@@ -23,17 +23,17 @@ impl RunId {
         RunId { task, n }
     }
 
-    /// The git branch of the run in the user's repository.
+    /// Returns the git branch of the run in the user's repository.
     pub fn branch(&self) -> String {
         format!("task/{}/{}", self.task, self.n)
     }
 
-    /// The Compose project name, which is also the container name.
+    /// Returns the Compose project name, which is also the container name.
     pub fn project(&self) -> String {
         format!("hb-{}-{}", compose_id(&self.task), self.n)
     }
 
-    /// The name of the run directory under `.hyperbranch/.runs/`.
+    /// Returns the name of the run directory under `.hyperbranch/.runs/`.
     pub fn dir_name(&self) -> String {
         format!("task-{}-{}", self.task, self.n)
     }
@@ -53,8 +53,8 @@ impl fmt::Display for RunId {
     }
 }
 
-/// What a user names on the command line: a run, or a task meaning its
-/// latest run.
+/// A run as a user names it on the command line: a run id, or a task id
+/// meaning its latest run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunRef {
     Run(RunId),

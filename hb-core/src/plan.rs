@@ -268,7 +268,7 @@ fn environment(options: &StartOptions, config: &Config, progress: &dyn Progress)
     Ok(env)
 }
 
-/// The commit and branch a task's runs start from: the latest run branch of
+/// Returns the commit and branch a task's runs start from: the latest run branch of
 /// the parent task, else the parent's task branch `task/<parent>`, else HEAD.
 fn base(repo: &Repo, task: &Task, progress: &dyn Progress) -> Result<(String, Option<String>)> {
     if let Some(parent) = &task.parent {

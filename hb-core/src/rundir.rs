@@ -24,7 +24,7 @@ pub struct RunRecord {
     pub created: chrono::DateTime<chrono::Utc>,
 }
 
-/// How a container ended, as the watcher read it from Docker.
+/// The end of a container, as the watcher read it from Docker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExitRecord {
     pub exit: i64,
@@ -62,7 +62,7 @@ impl RunDir {
         self.path.join("exit.json")
     }
 
-    /// The reason a run failed to start, when it did.
+    /// Returns the file with the reason a run failed to start, when it did.
     pub fn failure_file(&self) -> PathBuf {
         self.path.join("failed")
     }

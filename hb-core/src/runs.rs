@@ -20,14 +20,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
-/// Where a run is in its life.
+/// The stage of a run's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The run directory exists, and its container does not yet.
     Preparing,
     /// The container failed to start, for example because its image did
-    /// not build; `failed` holds the reason.
+    /// not build; the file `failed` contains the reason.
     Failed,
     Created,
     Running,

@@ -82,7 +82,7 @@ fn paths_with_dollar_stay_literal() {
     assert_eq!(stdout(&repo.run_hb(&["logs", &repo.task])), "literal path\n");
 }
 
-/// The uid of this process: `/proc/self` belongs to it.
+/// Returns the uid of this process, which owns `/proc/self`.
 fn process_uid() -> u32 {
     std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap())
 }

@@ -45,7 +45,7 @@ fn sigterm_to_watcher_stops_and_cleans_up() {
     let repo = TestRepo::with_exec("echo working; sleep 300");
     let started = repo.start(&[]);
     let dir = repo.run_dir(&format!("{}/1", repo.task));
-    // The watcher's signal handlers are set once it says it is waiting.
+    // The watcher's signal handlers are set once it logs that it is waiting.
     let log = dir.join("watch.log");
     wait_for("the watcher to wait", || std::fs::read_to_string(&log).unwrap_or_default().contains("watcher: waiting"));
     let pid = std::fs::read_to_string(dir.join("watch.pid")).unwrap().trim().to_string();

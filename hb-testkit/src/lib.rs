@@ -1,4 +1,4 @@
-//! What hb's integration tests share: a scratch git repository with a task
+//! The parts hb's integration tests share: a scratch git repository with a task
 //! of a unique id, the built executables, and clean-up of every Docker
 //! object a test made, also when the test fails.
 //!
@@ -134,7 +134,8 @@ impl TestRepo {
         self.git(&["commit", "--quiet", "-m", message]);
     }
 
-    /// One executable such as `hb-stop`, run in the repository.
+    /// Builds a command for one executable such as `hb-stop`, run in the
+    /// repository.
     pub fn exe(&self, name: &str) -> assert_cmd::Command {
         let mut command = assert_cmd::Command::new(executable(name));
         command.current_dir(&self.root);
@@ -222,13 +223,13 @@ impl TestRepo {
         }
     }
 
-    /// The run directory of `run` (`<id>/<n>`).
+    /// Returns the run directory of `run` (`<id>/<n>`).
     pub fn run_dir(&self, run: &str) -> PathBuf {
         let (task, n) = run.rsplit_once('/').unwrap();
         self.root.join(format!(".hyperbranch/.runs/task-{task}-{n}"))
     }
 
-    /// The process id of `run`'s watcher.
+    /// Returns the process id of `run`'s watcher.
     pub fn watcher_pid(&self, run: &str) -> i32 {
         std::fs::read_to_string(self.run_dir(run).join("watch.pid")).unwrap().trim().parse().unwrap()
     }
@@ -243,7 +244,7 @@ impl TestRepo {
             .success()
     }
 
-    /// The Compose project of run `n` of the task, for ids of lower-case
+    /// Returns the Compose project of run `n` of the task, for ids of lower-case
     /// letters, digits and `-`.
     pub fn project(&self, n: u32) -> String {
         format!("hb-{}-{n}", self.task)
