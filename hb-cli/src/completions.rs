@@ -19,10 +19,13 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// Builds the clap definition of one subcommand.
+type BuildCommand = fn() -> clap::Command;
+
 /// The subcommands that this workspace ships, each with the function that
 /// builds its clap definition. External `hb-*` commands found on PATH are
 /// completed by name only.
-const SUBCOMMANDS: &[(&str, fn() -> clap::Command)] = &[
+const SUBCOMMANDS: &[(&str, BuildCommand)] = &[
     ("completions", Args::command),
     ("logs", crate::logs::Args::command),
     ("prune", crate::prune::Args::command),

@@ -56,7 +56,7 @@ fn unreadable_runs_dir_prints_nothing() {
     assert!(output.status.success());
     assert_eq!(stderr(&output), "");
     // Root can read any directory, so as root the runs are still listed.
-    if stdout(&output) != "" {
+    if !stdout(&output).is_empty() {
         assert!(running_as_root(), "unreadable runs were listed: {}", stdout(&output));
     }
 }

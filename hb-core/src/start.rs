@@ -335,7 +335,7 @@ fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) ->
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     });
-    let waited = handle.wait().map(Clone::clone);
+    let waited = handle.wait().cloned();
     finished.store(true, Ordering::SeqCst);
     if was_interrupted.load(Ordering::SeqCst) {
         return Err(Error::usage(format!("run {run} was interrupted")));

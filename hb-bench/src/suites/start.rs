@@ -62,7 +62,7 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
     let [bare, hb] = <[Vec<f64>; 2]>::try_from(times).expect("two measures");
 
     let hb = Series::new(format!("hb run <task> --json --image {IMAGE} -- true"), hb);
-    let bare = Series::new(format!("docker compose -f <file> -p <project> run -d --name <project> … task true"), bare);
+    let bare = Series::new("docker compose -f <file> -p <project> run -d --name <project> … task true".to_string(), bare);
     let compose_ms = steps.get("compose run").map(|times| median(times));
     report.cases.push(Case::new("start one run, detached", Some(bare), hb.clone(), Goal::MaxRatio(1.25)));
     report.breakdown = step_order
