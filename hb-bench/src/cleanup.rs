@@ -82,7 +82,10 @@ pub fn remove_repo(root: &Path) {
 /// Removes one Compose project started outside hb now.
 pub fn remove_project(project: &str) {
     remove(&Resource::Project(project.to_string()));
-    REGISTERED.lock().unwrap_or_else(|e| e.into_inner()).retain(|known| known != &Resource::Project(project.to_string()));
+    REGISTERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|known| known != &Resource::Project(project.to_string()));
 }
 
 /// Removes everything still registered, newest first.
@@ -129,7 +132,8 @@ fn remove_repo_resources(root: &Path) {
     // before the directory goes, then remove any network left behind.
     let runs = hb_core::rundir::list_run_ids(&root.join(".hyperbranch/.runs"));
     for run in &runs {
-        let dir = hb_core::rundir::RunDir { path: root.join(".hyperbranch/.runs").join(run.dir_name()), run: run.clone() };
+        let dir =
+            hb_core::rundir::RunDir { path: root.join(".hyperbranch/.runs").join(run.dir_name()), run: run.clone() };
         hb_core::watcher::wait_until_ended(&dir, std::time::Duration::from_secs(10));
     }
     let networks: Vec<String> = runs.iter().map(|run| format!("{}_default", run.project())).collect();
@@ -152,5 +156,10 @@ fn docker_lines(args: &[&str]) -> Vec<String> {
     let Ok(output) = Command::new("docker").args(args).stdin(Stdio::null()).stderr(Stdio::null()).output() else {
         return Vec::new();
     };
-    String::from_utf8_lossy(&output.stdout).lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_string).collect()
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect()
 }

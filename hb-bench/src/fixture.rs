@@ -149,7 +149,8 @@ impl ListingFixture {
         create_containers(&self.temp.repo, &new_runs)?;
 
         let first = self.runs.len();
-        let to_start: Vec<&RunId> = new_runs.iter().enumerate().filter(|(i, _)| (first + i) % EXITED_EVERY == 0).map(|(_, run)| run).collect();
+        let to_start: Vec<&RunId> =
+            new_runs.iter().enumerate().filter(|(i, _)| (first + i) % EXITED_EVERY == 0).map(|(_, run)| run).collect();
         for run in &to_start {
             start_with_watcher(&self.temp.repo, run)?;
         }
@@ -296,7 +297,8 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
 }
 
 fn git_stdin(dir: &Path, args: &[&str], input: &str) -> Result<()> {
-    let mut child = Command::new("git").args(args).current_dir(dir).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut child =
+        Command::new("git").args(args).current_dir(dir).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     child.stdin.take().expect("stdin is piped").write_all(input.as_bytes())?;
     let output = child.wait_with_output()?;
     if !output.status.success() {

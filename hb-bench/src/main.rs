@@ -72,7 +72,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let binaries = Binaries { dir: args.bin_dir.canonicalize().with_context(|| format!("`{}` not found", args.bin_dir.display()))? };
+    let binaries = Binaries {
+        dir: args.bin_dir.canonicalize().with_context(|| format!("`{}` not found", args.bin_dir.display()))?,
+    };
     std::fs::create_dir_all(&args.out).with_context(|| format!("failed to create `{}`", args.out.display()))?;
     let suites = if args.suites.is_empty() { Suite::ALL.to_vec() } else { args.suites.clone() };
     let trials = args.trials as usize;

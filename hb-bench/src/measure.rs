@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn ratio_goal_compares_medians() {
-        let case = Case::new("c", Some(Series::new("a", vec![10.0])), Series::new("b", vec![14.0]), Goal::MaxRatio(1.5));
+        let case =
+            Case::new("c", Some(Series::new("a", vec![10.0])), Series::new("b", vec![14.0]), Goal::MaxRatio(1.5));
         assert_eq!(case.ratio, Some(1.4));
         assert_eq!(case.met, Some(true));
         let case = Case::new("c", None, Series::new("b", vec![60.0]), Goal::UnderMs(50.0));

@@ -106,10 +106,7 @@ pub fn main() -> ExitCode {
     crate::exit_quietly_on_broken_pipe();
     // Candidate mode is recognized before clap, so that no parse error can
     // ever reach the terminal while the user is typing.
-    let raw: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|word| word.to_string_lossy().into_owned())
-        .collect();
+    let raw: Vec<String> = std::env::args_os().skip(1).map(|word| word.to_string_lossy().into_owned()).collect();
     if raw.first().map(String::as_str) == Some(COMPLETE_FLAG) {
         let words = match raw.get(1).map(String::as_str) {
             Some("--") => &raw[2..],

@@ -7,8 +7,8 @@ pub mod logs;
 pub mod prune;
 pub mod rm;
 pub mod run;
-mod signals;
 pub mod runs;
+mod signals;
 pub mod stop;
 
 /// Reads the current directory, which every operation starts from.

@@ -168,7 +168,8 @@ mod tests {
     fn table_fits_one_hundred_columns() {
         let long_id = "a-very-long-task-identifier-that-goes-on-and-on-and-on/12";
         let long_image = "registry.example.com/some/deeply/nested/agent-image:2024-01-01-with-a-long-tag";
-        let runs = vec![info("abc/1", Status::Exited, "hb-test-agent:latest"), info(long_id, Status::Running, long_image)];
+        let runs =
+            vec![info("abc/1", Status::Exited, "hb-test-agent:latest"), info(long_id, Status::Running, long_image)];
         let text = table(&runs, Utc::now());
         for line in text.lines() {
             assert!(line.chars().count() <= MAX_WIDTH, "{} columns: {line}", line.chars().count());
@@ -177,7 +178,11 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("RUN"), "{text}");
         let cells: Vec<&str> = lines[1].split_whitespace().collect();
-        assert_eq!(cells, ["abc/1", "exited", "137", "3m", "ago", "3m", "0123456789ab", "hb-test-agent:latest"], "{text}");
+        assert_eq!(
+            cells,
+            ["abc/1", "exited", "137", "3m", "ago", "3m", "0123456789ab", "hb-test-agent:latest"],
+            "{text}"
+        );
         assert!(lines[2].contains('…'), "{text}");
     }
 

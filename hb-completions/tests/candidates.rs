@@ -9,13 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 fn candidates(fixture: &Fixture, dir: &Path, words: &[&str]) -> std::process::Output {
-    fixture
-        .command("hb")
-        .current_dir(dir)
-        .args(["completions", "--complete", "--"])
-        .args(words)
-        .output()
-        .unwrap()
+    fixture.command("hb").current_dir(dir).args(["completions", "--complete", "--"]).args(words).output().unwrap()
 }
 
 #[test]

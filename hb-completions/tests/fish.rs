@@ -14,11 +14,7 @@ fn complete(fixture: &Fixture, line: &str) -> Vec<String> {
 fn complete_with_descriptions(fixture: &Fixture, line: &str) -> Vec<String> {
     let script = fixture.script("fish");
     let driver = format!("source '{}'; complete -C $argv[1]", script.display());
-    let output = fixture
-        .command("fish")
-        .args(["--no-config", "-c", &driver, line])
-        .output()
-        .unwrap();
+    let output = fixture.command("fish").args(["--no-config", "-c", &driver, line]).output().unwrap();
     assert!(output.status.success(), "fish failed: {}", stderr(&output));
     assert_eq!(stderr(&output), "", "completion printed to stderr");
     stdout(&output).lines().map(str::to_string).collect()
@@ -72,12 +68,8 @@ fn fish_offers_nothing_outside_a_repository() {
     let fixture = Fixture::new();
     let script = fixture.script("fish");
     let driver = format!("source '{}'; complete -C 'hb logs '", script.display());
-    let output = fixture
-        .command("fish")
-        .current_dir(&fixture.home)
-        .args(["--no-config", "-c", &driver])
-        .output()
-        .unwrap();
+    let output =
+        fixture.command("fish").current_dir(&fixture.home).args(["--no-config", "-c", &driver]).output().unwrap();
     assert_eq!(stdout(&output), "");
     assert_eq!(stderr(&output), "");
 }

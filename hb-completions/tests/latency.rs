@@ -23,7 +23,8 @@ fn run_ids_at_500_runs_under_100_ms() {
     let mut times = Vec::new();
     for _ in 0..11 {
         let started = Instant::now();
-        let output = fixture.command("hb").args(["completions", "--complete", "--", "hb", "logs", ""]).output().unwrap();
+        let output =
+            fixture.command("hb").args(["completions", "--complete", "--", "hb", "logs", ""]).output().unwrap();
         times.push(started.elapsed());
         assert_eq!(stdout(&output).lines().count(), 1 + RUNS as usize + 5, "kind line, bench runs and fixture runs");
     }

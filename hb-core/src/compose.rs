@@ -89,10 +89,8 @@ pub fn render(spec: &ServiceSpec) -> String {
         }
     };
 
-    let mut volumes = vec![
-        bind(&spec.workspace, WORKSPACE_TARGET, false),
-        bind(&spec.task_file, TASK_FILE_TARGET, true),
-    ];
+    let mut volumes =
+        vec![bind(&spec.workspace, WORKSPACE_TARGET, false), bind(&spec.task_file, TASK_FILE_TARGET, true)];
     volumes.extend(spec.mounts.iter().map(|m| bind(&m.source, &m.target, m.read_only)));
 
     let service = Service {

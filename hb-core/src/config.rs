@@ -111,7 +111,9 @@ fn read_file(path: &Path) -> Result<(ConfigFile, Vec<String>)> {
 
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let unknown = toml::from_str::<toml::Table>(&text)
-        .map(|table| table.keys().filter(|key| !KEYS.contains(&key.as_str())).map(|key| format!("{key}` in `{name}")).collect())
+        .map(|table| {
+            table.keys().filter(|key| !KEYS.contains(&key.as_str())).map(|key| format!("{key}` in `{name}")).collect()
+        })
         .unwrap_or_default();
     Ok((file, unknown))
 }
@@ -163,7 +165,11 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "image = \"a\"\n[env]\nX = 5\n").unwrap();
         let error = read_file(&path).unwrap_err();
-        assert!(error.message.contains("config.toml` line 3: invalid type: integer `5`, expected a string"), "{}", error.message);
+        assert!(
+            error.message.contains("config.toml` line 3: invalid type: integer `5`, expected a string"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -69,7 +69,8 @@ fn compose_error(standalone: Option<&str>) -> Error {
 pub fn taken_run_numbers(task: &str) -> Result<Vec<u32>> {
     let filter = format!("label={}={task}", crate::start::labels::TASK);
     let format = format!("{{{{.Label \"{}\"}}}}", crate::start::labels::N);
-    let output = process::capture("docker", ["ps", "--all", "--filter", filter.as_str(), "--format", format.as_str()], None)?;
+    let output =
+        process::capture("docker", ["ps", "--all", "--filter", filter.as_str(), "--format", format.as_str()], None)?;
     if !output.success() {
         return Err(unreachable_engine(&output.reason()));
     }
@@ -175,7 +176,10 @@ mod tests {
     #[test]
     fn compose_v1_gets_its_own_message() {
         let error = compose_error(Some("1.29.2"));
-        assert_eq!(error.message, "only Docker Compose v1 (`docker-compose` 1.29.2) is installed, and hb needs Compose v2");
+        assert_eq!(
+            error.message,
+            "only Docker Compose v1 (`docker-compose` 1.29.2) is installed, and hb needs Compose v2"
+        );
         assert!(error.help.unwrap().contains("docker compose version"));
     }
 

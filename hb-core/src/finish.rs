@@ -42,7 +42,8 @@ pub fn bring_back(repo: &Repo, dir: &RunDir, update_branch: bool) -> Result<Opti
 
     let branch = dir.run.branch();
     let reference = format!("refs/heads/{branch}");
-    let tip = crate::process::capture("git", ["rev-parse", "--verify", "--quiet", reference.as_str()], Some(&workspace))?;
+    let tip =
+        crate::process::capture("git", ["rev-parse", "--verify", "--quiet", reference.as_str()], Some(&workspace))?;
     if !tip.success() {
         return Ok(None);
     }
@@ -56,7 +57,10 @@ pub fn bring_back(repo: &Repo, dir: &RunDir, update_branch: bool) -> Result<Opti
             dir.run,
             output.reason()
         ))
-        .help(format!("the workspace is `{}`; merge what you need from it, or remove the run anyway with --force", workspace.display())));
+        .help(format!(
+            "the workspace is `{}`; merge what you need from it, or remove the run anyway with --force",
+            workspace.display()
+        )));
     }
     Ok(Some(tip.stdout.trim().to_string()))
 }

@@ -22,8 +22,8 @@ pub mod report;
 pub mod rundir;
 pub mod runs;
 pub mod start;
-pub mod stop;
 pub mod state;
+pub mod stop;
 pub mod task;
 pub mod watcher;
 

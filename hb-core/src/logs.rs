@@ -68,9 +68,8 @@ pub fn is_unreachable_engine(line: &str) -> bool {
 
 /// Returns the error for logs of a container that was removed.
 pub fn removed(source: &LogSource) -> Error {
-    Error::usage(format!(
-        "the container of run {} was removed, and its logs with it",
+    Error::usage(format!("the container of run {} was removed, and its logs with it", source.run)).help(format!(
+        "Docker keeps logs only while the container exists; `hb rm {}` cleans up the rest of the run",
         source.run
     ))
-    .help(format!("Docker keeps logs only while the container exists; `hb rm {}` cleans up the rest of the run", source.run))
 }

@@ -117,7 +117,10 @@ fn patch_ids(repo: &Repo, args: &[&str]) -> Result<Vec<String>> {
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let reason = stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("no error output").trim();
-        return Err(Error::environment(format!("failed to compute the patch ids of `git {}`: {reason}", args.join(" "))));
+        return Err(Error::environment(format!(
+            "failed to compute the patch ids of `git {}`: {reason}",
+            args.join(" ")
+        )));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     Ok(stdout.lines().filter_map(|line| line.split_whitespace().next()).map(str::to_string).collect())

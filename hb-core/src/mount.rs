@@ -17,14 +17,17 @@ impl Mount {
     pub fn parse(spec: &str, base: &Path) -> Result<Mount> {
         let help = "write mounts as `HOST:CONTAINER` or `HOST:CONTAINER:ro`, with an existing host path \
                     and an absolute container path, neither containing `:`";
-        let invalid = |reason: &str| Error::usage(format!("invalid mount `{}`: {reason}", spec.escape_debug())).help(help);
+        let invalid =
+            |reason: &str| Error::usage(format!("invalid mount `{}`: {reason}", spec.escape_debug())).help(help);
 
         let parts: Vec<&str> = spec.split(':').collect();
         let (host, target, read_only) = match parts.as_slice() {
             [host, target] => (*host, *target, false),
             [host, target, "ro"] => (*host, *target, true),
             [host, target, "rw"] => (*host, *target, false),
-            [_, _, mode] if !mode.starts_with('/') => return Err(invalid(&format!("unknown mode `{mode}`; use `ro` or `rw`"))),
+            [_, _, mode] if !mode.starts_with('/') => {
+                return Err(invalid(&format!("unknown mode `{mode}`; use `ro` or `rw`")))
+            }
             [_] => return Err(invalid("expected `HOST:CONTAINER`")),
             _ => return Err(invalid("a path contains `:`, which the mount syntax cannot express")),
         };
@@ -40,8 +43,12 @@ impl Mount {
             None => base.join(host),
         };
         if !source.exists() {
-            return Err(Error::usage(format!("invalid mount `{}`: the host path `{}` does not exist", spec.escape_debug(), source.display()))
-                .help("create the host path first, or fix the path in the mount"));
+            return Err(Error::usage(format!(
+                "invalid mount `{}`: the host path `{}` does not exist",
+                spec.escape_debug(),
+                source.display()
+            ))
+            .help("create the host path first, or fix the path in the mount"));
         }
         let source = source.canonicalize().map_err(|e| Error::io("resolve", &source, e))?;
         Ok(Mount { source, target: target.to_string(), read_only })

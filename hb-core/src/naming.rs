@@ -136,7 +136,10 @@ mod tests {
         let ids = ["Ab", "ab", "ab_", "a_b", "a.b", "a-b", "a__b", "A.B", "a_-b", "a_B"];
         let names: Vec<String> = ids.iter().map(|id| run(id, 1).project()).collect();
         for name in &names {
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'), "{name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'),
+                "{name}"
+            );
         }
         let mut unique = names.clone();
         unique.sort();

@@ -99,11 +99,11 @@ fn image_source(options: &StartOptions, config: &Config, progress: &dyn Progress
     let source = chosen.unwrap_or_else(|| ImageSource::Image(config::DEFAULT_IMAGE.to_string()));
 
     match source {
-        ImageSource::Build { dockerfile } if !dockerfile.is_file() => Err(Error::usage(format!(
-            "Dockerfile `{}` not found",
-            dockerfile.display()
-        ))
-        .help("pass the path of an existing Dockerfile to --dockerfile, or fix `dockerfile` in the configuration")),
+        ImageSource::Build { dockerfile } if !dockerfile.is_file() => {
+            Err(Error::usage(format!("Dockerfile `{}` not found", dockerfile.display())).help(
+                "pass the path of an existing Dockerfile to --dockerfile, or fix `dockerfile` in the configuration",
+            ))
+        }
         ImageSource::Build { dockerfile } => {
             let path = dockerfile.canonicalize().map_err(|e| Error::io("resolve", &dockerfile, e))?;
             Ok(ImageSource::Build { dockerfile: path })
@@ -181,7 +181,8 @@ pub fn check_port(spec: &str) -> Result<()> {
 }
 
 fn is_port_range(text: &str) -> bool {
-    let is_port = |part: &str| part.parse::<u32>().is_ok_and(|port| (1..=65535).contains(&port)) && !part.starts_with('+');
+    let is_port =
+        |part: &str| part.parse::<u32>().is_ok_and(|port| (1..=65535).contains(&port)) && !part.starts_with('+');
     match text.split_once('-') {
         Some((low, high)) => is_port(low) && is_port(high),
         None => is_port(text),
@@ -199,8 +200,15 @@ fn mounts(repo: &Repo, options: &StartOptions, config: &Config) -> Result<Vec<Mo
     for (spec, base) in configured.chain(flagged) {
         let mount = Mount::parse(spec, base)?;
         if let Some(hidden) = hidden_by(&mount.target) {
-            return Err(Error::usage(format!("invalid mount `{}`: it would hide `{hidden}`, which hb mounts itself", spec.escape_debug()))
-                .help(format!("mount somewhere else; `{}` is the workspace and `{}` the task file", compose::WORKSPACE_TARGET, compose::TASK_FILE_TARGET)));
+            return Err(Error::usage(format!(
+                "invalid mount `{}`: it would hide `{hidden}`, which hb mounts itself",
+                spec.escape_debug()
+            ))
+            .help(format!(
+                "mount somewhere else; `{}` is the workspace and `{}` the task file",
+                compose::WORKSPACE_TARGET,
+                compose::TASK_FILE_TARGET
+            )));
         }
         mounts.push(mount);
     }
@@ -228,7 +236,9 @@ fn environment(options: &StartOptions, config: &Config, progress: &dyn Progress)
 
     let forwarded: Vec<String> = match &config.env_vars {
         Some(names) => names.clone(),
-        None if uses_default_agent(options, config) => config::DEFAULT_ENV_VARS.iter().map(|name| name.to_string()).collect(),
+        None if uses_default_agent(options, config) => {
+            config::DEFAULT_ENV_VARS.iter().map(|name| name.to_string()).collect()
+        }
         None => Vec::new(),
     };
     for name in forwarded {
@@ -309,7 +319,14 @@ mod tests {
 
     #[test]
     fn images_docker_accepts_pass() {
-        for image in ["debian:12", "hb-test-agent:latest", "Registry.Example:5000/team/agent:V1", "localhost/a/b", "a@sha256:abc", "node"] {
+        for image in [
+            "debian:12",
+            "hb-test-agent:latest",
+            "Registry.Example:5000/team/agent:V1",
+            "localhost/a/b",
+            "a@sha256:abc",
+            "node",
+        ] {
             assert!(check_image(image).is_ok(), "{image}");
         }
     }

@@ -20,13 +20,7 @@ impl Output {
     /// The last non-empty line of stderr, which is where git and docker put
     /// the reason for a failure.
     pub fn reason(&self) -> String {
-        self.stderr
-            .lines()
-            .rev()
-            .find(|line| !line.trim().is_empty())
-            .unwrap_or("no error output")
-            .trim()
-            .to_string()
+        self.stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("no error output").trim().to_string()
     }
 }
 
@@ -37,11 +31,7 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString>,
 {
-    let mut expression = duct::cmd(program, args)
-        .stdout_capture()
-        .stderr_capture()
-        .stdin_null()
-        .unchecked();
+    let mut expression = duct::cmd(program, args).stdout_capture().stderr_capture().stdin_null().unchecked();
     if let Some(dir) = dir {
         expression = expression.dir(dir);
     }

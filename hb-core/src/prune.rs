@@ -6,8 +6,8 @@
 //! `docker ps` call by label and are swept as well.
 
 use crate::error::Result;
-use crate::repo::Repo;
 use crate::remove::{self, RemoveOptions, Removed};
+use crate::repo::Repo;
 use crate::runs::{self, RunInfo, Status};
 use serde::Serialize;
 

@@ -154,7 +154,8 @@ pub fn remove_run(repo: &Repo, info: &RunInfo, options: RemoveOptions) -> Result
     remove_objects("image", &objects.images)?;
     if dir.exists() {
         std::fs::remove_dir_all(&dir.path).map_err(|error| {
-            Error::io("remove the run directory", &dir.path, error).help(format!("remove it by hand, then run `hb rm {run}` again"))
+            Error::io("remove the run directory", &dir.path, error)
+                .help(format!("remove it by hand, then run `hb rm {run}` again"))
         })?;
     }
     if branch_tip.is_some() {
@@ -204,16 +205,36 @@ impl ProjectObjects {
     fn find(repo: &Repo, project: &str) -> Result<ProjectObjects> {
         let project_filter = format!("label={COMPOSE_PROJECT_LABEL}={project}");
         let repo_filter = format!("label={}={}", labels::REPO, repo.root().to_string_lossy());
-        let containers = docker_lines(&["ps", "--all", "--quiet", "--no-trunc", "--filter", &project_filter, "--filter", &repo_filter])?;
+        let containers = docker_lines(&[
+            "ps",
+            "--all",
+            "--quiet",
+            "--no-trunc",
+            "--filter",
+            &project_filter,
+            "--filter",
+            &repo_filter,
+        ])?;
         let networks = docker_lines(&["network", "ls", "--filter", &project_filter, "--format", "{{.Name}}"])?;
         let volumes = docker_lines(&["volume", "ls", "--filter", &project_filter, "--format", "{{.Name}}"])?;
-        let images = docker_lines(&["image", "ls", "--filter", &project_filter, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}"])?
-            .into_iter()
-            .map(|line| {
-                let (name, id) = line.split_once('\t').unwrap_or((line.as_str(), ""));
-                if name.contains("<none>") { id.to_string() } else { name.to_string() }
-            })
-            .collect();
+        let images = docker_lines(&[
+            "image",
+            "ls",
+            "--filter",
+            &project_filter,
+            "--format",
+            "{{.Repository}}:{{.Tag}}\t{{.ID}}",
+        ])?
+        .into_iter()
+        .map(|line| {
+            let (name, id) = line.split_once('\t').unwrap_or((line.as_str(), ""));
+            if name.contains("<none>") {
+                id.to_string()
+            } else {
+                name.to_string()
+            }
+        })
+        .collect();
         Ok(ProjectObjects { containers, networks, volumes, images })
     }
 }
@@ -236,7 +257,11 @@ fn remove_containers(containers: &[String]) -> Result<()> {
     args.extend(containers.iter().cloned());
     let output = process::capture("docker", args, None)?;
     if !output.success() && !only_missing(&output.stderr) {
-        return Err(Error::environment(format!("failed to remove container {}: {}", containers.join(", "), output.reason())));
+        return Err(Error::environment(format!(
+            "failed to remove container {}: {}",
+            containers.join(", "),
+            output.reason()
+        )));
     }
     Ok(())
 }
@@ -256,5 +281,8 @@ fn remove_objects(kind: &str, names: &[String]) -> Result<()> {
 
 /// Tells whether every error line reports an object that does not exist.
 fn only_missing(stderr: &str) -> bool {
-    stderr.lines().filter(|line| !line.trim().is_empty()).all(|line| line.contains("No such") || line.contains("not found"))
+    stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .all(|line| line.contains("No such") || line.contains("not found"))
 }

@@ -80,19 +80,13 @@ impl Repo {
     /// Lists local branch names under `prefix` (for example `task/abc/`).
     pub fn branches_under(&self, prefix: &str) -> Result<Vec<String>> {
         let pattern = format!("refs/heads/{prefix}");
-        let stdout = self.git_ok(
-            "list branches",
-            ["for-each-ref", "--format=%(refname:lstrip=2)", &pattern],
-        )?;
+        let stdout = self.git_ok("list branches", ["for-each-ref", "--format=%(refname:lstrip=2)", &pattern])?;
         Ok(stdout.lines().map(str::to_string).collect())
     }
 
     /// Tells whether tracked files differ from HEAD, which a run does not see.
     pub fn has_uncommitted_changes(&self) -> Result<bool> {
-        let stdout = self.git_ok(
-            "read the working tree status",
-            ["status", "--porcelain", "--untracked-files=no"],
-        )?;
+        let stdout = self.git_ok("read the working tree status", ["status", "--porcelain", "--untracked-files=no"])?;
         Ok(!stdout.trim().is_empty())
     }
 

@@ -136,7 +136,8 @@ pub fn allocate(repo: &Repo, task: &crate::task::TaskId, highest_taken: u32) -> 
     // It then keeps the lower n, and a number can be reused after `hb rm`.
     let current = std::fs::read_to_string(&record).ok().and_then(|text| text.trim().parse::<u32>().ok()).unwrap_or(0);
     if n > current {
-        std::fs::create_dir_all(record.parent().expect("the record has a folder")).map_err(|e| Error::io("create", &runs, e))?;
+        std::fs::create_dir_all(record.parent().expect("the record has a folder"))
+            .map_err(|e| Error::io("create", &runs, e))?;
         write_atomic(&record, format!("{n}\n").as_bytes(), 0o644)?;
     }
     Ok(dir)

@@ -296,7 +296,8 @@ pub fn repo_containers(repo: &Repo) -> Result<Vec<LabeledContainer>> {
     for line in output.stdout.lines().filter(|line| !line.trim().is_empty()) {
         let fields: Vec<&str> = line.split('\t').collect();
         let [cid, name, state, status, image, task, n] = fields[..] else { continue };
-        let run = TaskId::parse(task).ok().zip(n.parse::<u32>().ok().filter(|n| *n > 0)).map(|(task, n)| RunId::new(task, n));
+        let run =
+            TaskId::parse(task).ok().zip(n.parse::<u32>().ok().filter(|n| *n > 0)).map(|(task, n)| RunId::new(task, n));
         containers.push(LabeledContainer {
             cid: cid.to_string(),
             name: name.to_string(),

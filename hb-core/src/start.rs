@@ -192,7 +192,12 @@ impl Drop for Cleanup<'_> {
 
 /// Allocates n, creates the branch and the workspace clone, and renders the
 /// run directory.
-fn create_run(plan: &Plan, taken_by_containers: &[u32], progress: &dyn Progress, stopwatch: &mut Stopwatch) -> Result<RunDir> {
+fn create_run(
+    plan: &Plan,
+    taken_by_containers: &[u32],
+    progress: &dyn Progress,
+    stopwatch: &mut Stopwatch,
+) -> Result<RunDir> {
     let repo = &plan.repo;
     repo.exclude_runs_dir()?;
 
@@ -210,7 +215,10 @@ fn create_run(plan: &Plan, taken_by_containers: &[u32], progress: &dyn Progress,
     let branch = run.branch();
     let from = plan.base_branch.clone().unwrap_or_else(|| short(&plan.base_commit).to_string());
     progress.step(&format!("run {run}: creating branch {branch} from {from}"));
-    repo.git_ok(&format!("create branch `{branch}`"), ["branch", "--no-track", branch.as_str(), plan.base_commit.as_str()])?;
+    repo.git_ok(
+        &format!("create branch `{branch}`"),
+        ["branch", "--no-track", branch.as_str(), plan.base_commit.as_str()],
+    )?;
     cleanup.branch = Some(branch.clone());
     stopwatch.lap("create branch");
 

@@ -11,7 +11,9 @@ use crate::task::TaskId;
 pub fn resolve(repo: &Repo, reference: &RunRef) -> Result<RunDir> {
     let runs = rundir::list_run_ids(&repo.runs_dir());
     let run = match reference {
-        RunRef::Run(run) => runs.into_iter().find(|candidate| candidate == run).ok_or_else(|| unknown_run(repo, reference))?,
+        RunRef::Run(run) => {
+            runs.into_iter().find(|candidate| candidate == run).ok_or_else(|| unknown_run(repo, reference))?
+        }
         RunRef::Latest(task) => runs
             .into_iter()
             .filter(|run| &run.task == task)
@@ -23,7 +25,8 @@ pub fn resolve(repo: &Repo, reference: &RunRef) -> Result<RunDir> {
 
 fn unknown_run(repo: &Repo, reference: &RunRef) -> Error {
     let task = reference.task();
-    let of_task: Vec<RunId> = rundir::list_run_ids(&repo.runs_dir()).into_iter().filter(|run| &run.task == task).collect();
+    let of_task: Vec<RunId> =
+        rundir::list_run_ids(&repo.runs_dir()).into_iter().filter(|run| &run.task == task).collect();
     match (reference, of_task.is_empty()) {
         (RunRef::Latest(_), _) | (RunRef::Run(_), true) => {
             let error = Error::usage(format!("task `{task}` has no runs in this repository"));

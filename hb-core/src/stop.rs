@@ -45,7 +45,8 @@ pub fn stop(repo: &Repo, references: &[RunRef], timeout: u32) -> Result<Vec<Stop
             .help(format!("its container is still being created; try `hb stop {}` again in a moment", preparing.run)));
     }
 
-    let live: Vec<&RunInfo> = found.iter().filter(|info| matches!(info.status, Status::Running | Status::Created)).collect();
+    let live: Vec<&RunInfo> =
+        found.iter().filter(|info| matches!(info.status, Status::Running | Status::Created)).collect();
     let cids: Vec<String> = live.iter().filter_map(|info| info.cid.clone()).collect();
     if !cids.is_empty() {
         stop_containers(&cids, timeout)?;
@@ -66,7 +67,9 @@ pub fn stop(repo: &Repo, references: &[RunRef], timeout: u32) -> Result<Vec<Stop
         let was_live = live.iter().any(|live| live.run == info.run);
         let container = info.cid.as_ref().and_then(|cid| after.iter().find(|container| &container.id == cid));
         let (status, exit) = match container {
-            Some(container) if was_live => (Status::of_container(&container.state.status), Some(container.state.exit_code)),
+            Some(container) if was_live => {
+                (Status::of_container(&container.state.status), Some(container.state.exit_code))
+            }
             _ => (info.status, info.exit),
         };
         let message = if was_live {

@@ -21,9 +21,8 @@ impl TaskId {
     pub fn parse(id: &str) -> Result<TaskId> {
         let help = "a task id uses letters, digits, `-`, `_` and `.`, starts with a letter or digit, \
                     and is what follows `task-` in `.hyperbranch/tasks/task-<id>.md`";
-        let invalid = |reason: &str| {
-            Error::usage(format!("invalid task id `{}`: {reason}", id.escape_debug())).help(help)
-        };
+        let invalid =
+            |reason: &str| Error::usage(format!("invalid task id `{}`: {reason}", id.escape_debug())).help(help);
 
         if id.is_empty() {
             return Err(invalid("it is empty"));
@@ -95,10 +94,7 @@ impl Task {
             _ => FrontMatter::default(),
         };
         let parent = parent_id(&front, &path)?;
-        let title = body
-            .lines()
-            .find_map(|line| line.strip_prefix("# "))
-            .map(|title| title.trim().to_string());
+        let title = body.lines().find_map(|line| line.strip_prefix("# ")).map(|title| title.trim().to_string());
 
         Ok(Task { id: id.clone(), path, title, parent, text })
     }
@@ -110,12 +106,7 @@ fn parent_id(front: &FrontMatter, path: &std::path::Path) -> Result<Option<TaskI
         Some(serde_norway::Value::String(text)) if text.trim().is_empty() => return Ok(None),
         Some(serde_norway::Value::String(text)) => text.trim().to_string(),
         Some(serde_norway::Value::Number(number)) => number.to_string(),
-        Some(_) => {
-            return Err(Error::usage(format!(
-                "invalid `parent` in `{}`: expected a task id",
-                path.display()
-            )))
-        }
+        Some(_) => return Err(Error::usage(format!("invalid `parent` in `{}`: expected a task id", path.display()))),
     };
     let value = value.strip_prefix("task-").unwrap_or(&value).to_string();
     TaskId::parse(&value).map(Some)

@@ -90,12 +90,7 @@ pub fn spawn(dir: &RunDir) -> Result<()> {
     let log_for_stderr = log.try_clone().map_err(|e| Error::io("open", &log_path, e))?;
 
     let mut command = Command::new("sh");
-    command
-        .arg(dir.watcher_script())
-        .current_dir(&dir.path)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_for_stderr);
+    command.arg(dir.watcher_script()).current_dir(&dir.path).stdin(Stdio::null()).stdout(log).stderr(log_for_stderr);
     // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
@@ -136,7 +131,8 @@ pub fn is_running(dir: &RunDir) -> bool {
         return false;
     }
     // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-    let exists = unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let exists =
+        unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
     if !exists {
         return false;
     }

@@ -1,6 +1,5 @@
 //! `hb prune` against a real Docker engine and git.
 
-
 use hb_testkit::{docker_object_exists, TestRepo};
 use serde_json::Value;
 
@@ -21,7 +20,8 @@ fn prune_removes_merged_runs_and_leftovers() {
     let output = repo.exe("hb-prune").args(["--dry-run", "--json"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let planned: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let would_remove: Vec<&str> = planned["removed"].as_array().unwrap().iter().map(|r| r["run"].as_str().unwrap()).collect();
+    let would_remove: Vec<&str> =
+        planned["removed"].as_array().unwrap().iter().map(|r| r["run"].as_str().unwrap()).collect();
     assert_eq!(would_remove, [merged.as_str(), leftover.as_str()]);
     let kept: Vec<&str> = planned["kept"].as_array().unwrap().iter().map(|k| k["run"].as_str().unwrap()).collect();
     assert_eq!(kept, [unmerged.as_str()]);

@@ -1,6 +1,5 @@
 //! `hb rm` against a real Docker engine and git.
 
-
 use hb_testkit::{docker, docker_object_exists, TestRepo};
 use serde_json::Value;
 
@@ -50,7 +49,10 @@ fn rm_rejects_unmerged_commits_and_force_removes() {
 #[test]
 fn rm_accepts_squash_merged_branch() {
     let repo = TestRepo::new();
-    let run = finished_run(&repo, &format!("{COMMIT_GREETING}; echo more >> greeting.txt; git commit -qam 'Extend greeting'"));
+    let run = finished_run(
+        &repo,
+        &format!("{COMMIT_GREETING}; echo more >> greeting.txt; git commit -qam 'Extend greeting'"),
+    );
     repo.git(&["merge", "--squash", &format!("task/{run}")]);
     repo.git(&["commit", "--quiet", "-m", "Squash the greeting"]);
     // The base moves on after the squash merge.
@@ -111,7 +113,11 @@ fn rm_rejects_running_run() {
 fn rm_removes_image_built_for_run() {
     let repo = TestRepo::new();
     std::fs::write(repo.root.join("Agent.Dockerfile"), "FROM hb-test-agent:latest\nLABEL purpose=test\n").unwrap();
-    let output = repo.exe("hb-run").args([repo.task.as_str(), "--dockerfile", "Agent.Dockerfile", "--", "true"]).output().unwrap();
+    let output = repo
+        .exe("hb-run")
+        .args([repo.task.as_str(), "--dockerfile", "Agent.Dockerfile", "--", "true"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let run = format!("{}/1", repo.task);
     repo.wait_for_status(&run, "exited");
@@ -138,7 +144,8 @@ fn rm_cleans_up_what_hand_edits_left() {
     std::fs::remove_dir_all(repo.run_dir(&orphan)).unwrap();
     repo.git(&["branch", "-D", &format!("task/{orphan}")]);
 
-    let output = repo.exe("hb-rm").args([no_dir.as_str(), no_branch.as_str(), orphan.as_str(), "--json"]).output().unwrap();
+    let output =
+        repo.exe("hb-rm").args([no_dir.as_str(), no_branch.as_str(), orphan.as_str(), "--json"]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let removed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(removed.len(), 3);
@@ -166,7 +173,8 @@ fn rm_rejects_unknown_and_foreign_runs() {
     // A second repository with the same task id: its container is not ours.
     let other = TestRepo::new();
     let task_file = format!(".hyperbranch/tasks/task-{}.md", other.task);
-    std::fs::rename(other.root.join(&task_file), other.root.join(format!(".hyperbranch/tasks/task-{}.md", repo.task))).unwrap();
+    std::fs::rename(other.root.join(&task_file), other.root.join(format!(".hyperbranch/tasks/task-{}.md", repo.task)))
+        .unwrap();
     std::fs::write(
         other.root.join(format!(".hyperbranch/tasks/task-{}.md", repo.task)),
         format!("---\nid: {}\n---\n# Same id\n", repo.task),

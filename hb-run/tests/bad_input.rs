@@ -94,11 +94,12 @@ fn docker_unreachable() {
 /// `extra_path` as the only PATH entries besides hb's. This needs root, as
 /// CI has.
 fn run_without_compose_plugin(repo: &TestRepo, extra_path: &str) -> std::process::Output {
-    let hide: String = ["/usr/local/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins"]
-        .iter()
-        .filter(|dir| std::path::Path::new(dir).is_dir())
-        .map(|dir| format!("mount -t tmpfs none {dir} && "))
-        .collect();
+    let hide: String =
+        ["/usr/local/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins"]
+            .iter()
+            .filter(|dir| std::path::Path::new(dir).is_dir())
+            .map(|dir| format!("mount -t tmpfs none {dir} && "))
+            .collect();
     let script = format!("{hide}HOME=/nonexistent exec \"$0\" run \"$1\"");
     Command::new("unshare")
         .args(["--mount", "sh", "-c", &script])
@@ -189,7 +190,10 @@ fn invalid_env_names_are_rejected() {
     for entry in ["1A=x", "A-B=x", "=x"] {
         assert_error(&repo.run_hb(&["run", &repo.task, "--env", entry]), "error: invalid environment variable name");
     }
-    assert_error(&repo.run_hb(&["run", &repo.task, "--env", "HB_UNSET_FOR_TEST"]), "error: `--env HB_UNSET_FOR_TEST` forwards");
+    assert_error(
+        &repo.run_hb(&["run", &repo.task, "--env", "HB_UNSET_FOR_TEST"]),
+        "error: `--env HB_UNSET_FOR_TEST` forwards",
+    );
     assert_no_run_made(&repo);
 }
 
@@ -220,7 +224,10 @@ fn invalid_configuration_is_rejected() {
 fn values_docker_would_reject_are_caught_early() {
     let repo = TestRepo::with_exec("true");
     assert_error(&repo.run_hb(&["run", &repo.task, "--image", "UPPER:bad"]), "error: invalid image `UPPER:bad`");
-    assert_error(&repo.run_hb(&["run", &repo.task, "--mount", ".:/app"]), "error: invalid mount `.:/app`: it would hide `/app`");
+    assert_error(
+        &repo.run_hb(&["run", &repo.task, "--mount", ".:/app"]),
+        "error: invalid mount `.:/app`: it would hide `/app`",
+    );
     assert_error(&repo.run_hb(&["run", &repo.task, "--env", "HB_RUN=x"]), "error: `HB_RUN` is set by hb");
 
     repo.write(".hyperbranch.config.toml", "ports = [\"abc\"]\n");
@@ -233,7 +240,10 @@ fn task_naming_itself_as_parent() {
     let repo = TestRepo::with_exec("true");
     repo.write_task(&repo.task, &format!("parent: {}\n", repo.task));
     repo.commit("Make the task its own parent");
-    assert_error(&repo.run_hb(&["run", &repo.task]), &format!("error: task `{}` names itself as its parent", repo.task));
+    assert_error(
+        &repo.run_hb(&["run", &repo.task]),
+        &format!("error: task `{}` names itself as its parent", repo.task),
+    );
     assert_no_run_made(&repo);
 }
 

@@ -16,7 +16,10 @@ fn rendered_file_matches_snapshot() {
     let text = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
     let root = std::fs::canonicalize(repo.path()).unwrap();
     let user = format!("{}:{}", process_uid(), process_gid());
-    let text = text.replace(&root.to_string_lossy().into_owned(), "<repo>").replace(&task, "<task>").replace(&user, "<uid>:<gid>");
+    let text = text
+        .replace(&root.to_string_lossy().into_owned(), "<repo>")
+        .replace(&task, "<task>")
+        .replace(&user, "<uid>:<gid>");
 
     let expected = r#"services:
   task:

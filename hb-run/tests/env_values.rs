@@ -6,8 +6,42 @@ use proptest::prelude::*;
 
 /// Pieces that Compose, dotenv parsers, shells or YAML treat specially.
 const PIECES: &[&str] = &[
-    "$", "$$", "${X}", "$HOME", "${HOME:-x}", "'", "\"", "#", " #", "\\", "\\n", "\\$", "=", "\n", "\r", "\t", " ",
-    "  ", "yes", "no", "0755", "~", "null", "true", "1e3", "é", "日本", "😀", "a", "Z", "0", "{", "}", "`", "!", "*",
+    "$",
+    "$$",
+    "${X}",
+    "$HOME",
+    "${HOME:-x}",
+    "'",
+    "\"",
+    "#",
+    " #",
+    "\\",
+    "\\n",
+    "\\$",
+    "=",
+    "\n",
+    "\r",
+    "\t",
+    " ",
+    "  ",
+    "yes",
+    "no",
+    "0755",
+    "~",
+    "null",
+    "true",
+    "1e3",
+    "é",
+    "日本",
+    "😀",
+    "a",
+    "Z",
+    "0",
+    "{",
+    "}",
+    "`",
+    "!",
+    "*",
     "COMPOSE_FILE=x",
 ];
 
@@ -38,9 +72,7 @@ fn round_trip(values: &[String], host_env: &[(&str, &str)]) -> Vec<String> {
     repo.wait_for_watcher(&format!("{}/1", repo.task));
 
     let out = repo.run_dir(&format!("{}/1", repo.task)).join("workspace/out");
-    keys.iter()
-        .map(|key| String::from_utf8(std::fs::read(out.join(key)).unwrap()).unwrap())
-        .collect()
+    keys.iter().map(|key| String::from_utf8(std::fs::read(out.join(key)).unwrap()).unwrap()).collect()
 }
 
 proptest! {

@@ -50,11 +50,7 @@ fn logs_follow_a_running_run() {
     let task = repo.task.clone();
     repo.start(&[]);
 
-    let mut follower = repo
-        .hb(&["logs", "--follow", &task])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut follower = repo.hb(&["logs", "--follow", &task]).stdout(std::process::Stdio::piped()).spawn().unwrap();
 
     // The run is still going: the follower must have printed the first line
     // and still be waiting.
@@ -82,10 +78,8 @@ fn logs_of_removed_container_fail_in_one_line() {
     let started = repo.start(&[]);
     repo.wait_for_watcher(&format!("{task}/1"));
 
-    let removed = std::process::Command::new("docker")
-        .args(["rm", "-f", started["cid"].as_str().unwrap()])
-        .output()
-        .unwrap();
+    let removed =
+        std::process::Command::new("docker").args(["rm", "-f", started["cid"].as_str().unwrap()]).output().unwrap();
     assert!(removed.status.success());
 
     let output = repo.run_hb(&["logs", &task]);
@@ -194,7 +188,9 @@ fn container_stdin_is_closed() {
 fn default_agent_command_applies_to_any_image() {
     let repo = TestRepo::new();
     let started = repo.start(&["--image", IMAGE]);
-    let compose = std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml")).unwrap();
+    let compose =
+        std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml"))
+            .unwrap();
     assert!(compose.contains("@anthropic-ai/claude-code"), "{compose}");
 
     // An empty exec keeps the image's own command, a shell that ends at once
@@ -202,7 +198,9 @@ fn default_agent_command_applies_to_any_image() {
     repo.write(".hyperbranch/config.toml", &format!("image = \"{IMAGE}\"\nexec = []\n"));
     repo.commit("Use the image's command");
     let started = repo.start(&[]);
-    let compose = std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml")).unwrap();
+    let compose =
+        std::fs::read_to_string(std::path::Path::new(started["dir"].as_str().unwrap()).join("docker-compose.yml"))
+            .unwrap();
     assert!(!compose.contains("command:"), "{compose}");
     let run = started["run"].as_str().unwrap().to_string();
     repo.wait_for_watcher(&run);
@@ -255,7 +253,8 @@ fn killed_follower_takes_docker_logs_along() {
 }
 
 fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
 }
 
 #[test]

@@ -41,9 +41,14 @@ fn preparing_and_failed_runs_are_listed() {
     assert!(!failed.status.success());
 
     let runs = repo.runs();
-    let summary: Vec<(String, String)> =
-        runs.iter().map(|info| (info["run"].as_str().unwrap().to_string(), info["status"].as_str().unwrap().to_string())).collect();
-    assert_eq!(summary, [(format!("{}/7", repo.task), "preparing".to_string()), (format!("{}/8", repo.task), "failed".to_string())]);
+    let summary: Vec<(String, String)> = runs
+        .iter()
+        .map(|info| (info["run"].as_str().unwrap().to_string(), info["status"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        summary,
+        [(format!("{}/7", repo.task), "preparing".to_string()), (format!("{}/8", repo.task), "failed".to_string())]
+    );
     assert_eq!(runs[1]["exit"], Value::Null);
 }
 
@@ -101,10 +106,11 @@ fn list_of_one_task_and_text_table() {
 /// Puts a `docker` script first on PATH that logs each call to a file and
 /// runs the real docker, and returns the log's path.
 fn count_docker_calls(repo: &mut TestRepo) -> std::path::PathBuf {
-    let real = String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v docker"]).output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let real =
+        String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v docker"]).output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
     let bin = repo.root.join(".git/test-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let log = repo.root.join(".git/docker-calls.log");

@@ -1,6 +1,5 @@
 //! `hb stop` against a real Docker engine.
 
-
 use hb_testkit::{kill, TestRepo};
 use serde_json::Value;
 
@@ -22,7 +21,8 @@ fn stop_ends_run_with_signal_exit() {
     assert_eq!(stopped[0]["status"], "exited");
     assert_eq!(stopped[0]["exit"], 137);
 
-    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(repo.run_dir(&run).join("exit.json")).unwrap()).unwrap();
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.run_dir(&run).join("exit.json")).unwrap()).unwrap();
     assert_eq!(recorded["exit"], 137);
     assert_eq!(repo.run_info(&run)["exit"], 137);
 }
@@ -49,7 +49,10 @@ fn stop_without_watcher_records_exit() {
     let output = repo.exe("hb-stop").args([run.as_str(), "--time", "1"]).output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(text, format!("stopped run {run} (exit code 137); its watcher was gone, so hb recorded the exit code\n"));
+    assert_eq!(
+        text,
+        format!("stopped run {run} (exit code 137); its watcher was gone, so hb recorded the exit code\n")
+    );
     assert!(repo.run_dir(&run).join("exit.json").exists());
     assert_eq!(repo.git(&["log", "-1", "--format=%s", &format!("task/{run}")]), "Add x");
 }

@@ -263,7 +263,12 @@ impl Drop for TestRepo {
         let containers = docker_lines(&["ps", "--all", "--quiet", "--filter", &label]);
         let mut projects = Vec::new();
         for container in &containers {
-            let project = docker_lines(&["inspect", "--format", "{{index .Config.Labels \"com.docker.compose.project\"}}", container]);
+            let project = docker_lines(&[
+                "inspect",
+                "--format",
+                "{{index .Config.Labels \"com.docker.compose.project\"}}",
+                container,
+            ]);
             projects.extend(project);
         }
         if !containers.is_empty() {
@@ -296,7 +301,12 @@ pub fn docker(args: &[&str]) -> Output {
 
 pub fn docker_lines(args: &[&str]) -> Vec<String> {
     let output = docker(args);
-    String::from_utf8_lossy(&output.stdout).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Tells whether a container, network or image named `name` exists.

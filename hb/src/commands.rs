@@ -35,10 +35,7 @@ const DESCRIPTIONS: &[(&str, &str)] = &[
 
 /// Returns the built-in description of command `name`, if it is one of ours.
 pub fn description(name: &str) -> Option<&'static str> {
-    DESCRIPTIONS
-        .iter()
-        .find(|(known, _)| *known == name)
-        .map(|(_, text)| *text)
+    DESCRIPTIONS.iter().find(|(known, _)| *known == name).map(|(_, text)| *text)
 }
 
 /// Finds the executable for command `name`, searching in precedence order.
@@ -54,10 +51,7 @@ pub fn find(name: &OsStr) -> Option<PathBuf> {
     let mut file_name = OsString::from(PREFIX);
     file_name.push(name);
 
-    search_dirs()
-        .into_iter()
-        .map(|dir| dir.join(&file_name))
-        .find(|path| is_executable(path))
+    search_dirs().into_iter().map(|dir| dir.join(&file_name)).find(|path| is_executable(path))
 }
 
 /// Lists every installed command, mapping its name to its executable.
@@ -99,10 +93,7 @@ pub fn installed() -> BTreeMap<String, PathBuf> {
 /// `max(1, characters of name / CHARS_PER_EDIT)` edits. Among equally near
 /// candidates the first one wins, so sorted input gives the alphabetically
 /// first.
-pub fn closest_name<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let max_distance = (name.chars().count() / CHARS_PER_EDIT).max(1);
     candidates
         .into_iter()
@@ -122,10 +113,8 @@ pub fn closest_name<'a>(
 fn search_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
 
-    let own_dir = std::env::current_exe()
-        .and_then(fs::canonicalize)
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf));
+    let own_dir =
+        std::env::current_exe().and_then(fs::canonicalize).ok().and_then(|exe| exe.parent().map(Path::to_path_buf));
     dirs.extend(own_dir);
 
     if let Some(path) = std::env::var_os("PATH") {

@@ -50,10 +50,7 @@ fn run_command(name: &OsStr, args: &[OsString]) -> ExitCode {
 
     let error = Command::new(&path).args(args).exec();
 
-    eprintln!(
-        "error: failed to run `hb-{}`: {error}",
-        name.to_string_lossy()
-    );
+    eprintln!("error: failed to run `hb-{}`: {error}", name.to_string_lossy());
     ExitCode::FAILURE
 }
 
@@ -84,9 +81,7 @@ fn reject_unexpected_argument(flag: &str) -> ExitCode {
 /// `BrokenPipe`, and `hb` then exits 0 without a message.
 fn print_stdout(text: &str) -> ExitCode {
     let mut stdout = io::stdout().lock();
-    let written = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 
     match written {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,18 +17,14 @@ pub fn usage_text(commands: &BTreeMap<String, PathBuf>) -> String {
     text.push_str("Options:\n");
     text.push_str("    -h, --help       Print this help\n");
     text.push_str("    -V, --version    Print the version\n");
-    text.push_str(
-        "        --list       Print the names of the installed commands, one per line\n\n",
-    );
+    text.push_str("        --list       Print the names of the installed commands, one per line\n\n");
 
     text.push_str("Commands:\n");
     push_command_lines(&mut text, commands);
     text.push('\n');
 
     text.push_str("Examples:\n");
-    text.push_str(
-        "    hb run <task-id>         Start a run of .hyperbranch/tasks/task-<task-id>.md\n",
-    );
+    text.push_str("    hb run <task-id>         Start a run of .hyperbranch/tasks/task-<task-id>.md\n");
     text.push_str("    hb runs                  List runs with their status and exit code\n");
     text.push_str("    hb logs <task-id>/<n>    Show the output of run <n> of a task\n\n");
 
@@ -53,11 +49,7 @@ fn push_command_lines(text: &mut String, commands: &BTreeMap<String, PathBuf>) {
         return;
     }
 
-    let width = commands
-        .keys()
-        .map(|name| name.chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = commands.keys().map(|name| name.chars().count()).max().unwrap_or(0);
     for name in commands.keys() {
         let line = match commands::description(name) {
             Some(description) => format!("    {name:<width$}  {description}"),

@@ -48,11 +48,7 @@ fn write_file(path: &Path, contents: &str, mode: &str) {
     drop(stdin);
 
     let status = writer.wait().unwrap();
-    assert!(
-        status.success(),
-        "writing {} failed: {status}",
-        path.display()
-    );
+    assert!(status.success(), "writing {} failed: {status}", path.display());
 }
 
 /// Returns a PATH of `dir` followed by the system directories that `sh`,
@@ -81,18 +77,10 @@ impl Install {
 
         // `cp` writes the copy in its own process, for the reason given at
         // `write_file`.
-        let copied = Command::new("cp")
-            .arg(cargo_bin!("hb"))
-            .arg(own_dir.join("hb"))
-            .status()
-            .unwrap();
+        let copied = Command::new("cp").arg(cargo_bin!("hb")).arg(own_dir.join("hb")).status().unwrap();
         assert!(copied.success(), "cp of the hb binary failed: {copied}");
 
-        Install {
-            _root: root,
-            own_dir,
-            path_dir,
-        }
+        Install { _root: root, own_dir, path_dir }
     }
 
     /// Returns a command running the copied `hb` with PATH set to `path_dir`.
@@ -116,15 +104,7 @@ fn arguments_pass_through() {
     write_script(dir.path(), "hb-test-args", PRINT_ARGS);
 
     hb_with_path(dir.path())
-        .args([
-            "test-args",
-            "two words",
-            "--help",
-            "--",
-            "",
-            "-x",
-            "tab\there",
-        ])
+        .args(["test-args", "two words", "--help", "--", "", "-x", "tab\there"])
         .assert()
         .success()
         .stdout("6\n[two words]\n[--help]\n[--]\n[]\n[-x]\n[tab\there]\n")
@@ -136,11 +116,7 @@ fn no_arguments_pass_through_as_none() {
     let dir = TempDir::new().unwrap();
     write_script(dir.path(), "hb-test-args", PRINT_ARGS);
 
-    hb_with_path(dir.path())
-        .arg("test-args")
-        .assert()
-        .success()
-        .stdout("0\n");
+    hb_with_path(dir.path()).arg("test-args").assert().success().stdout("0\n");
 }
 
 #[test]
@@ -161,12 +137,7 @@ fn exit_code_passes_through() {
     let dir = TempDir::new().unwrap();
     write_script(dir.path(), "hb-test-exit", "echo to stderr >&2; exit 7");
 
-    hb_with_path(dir.path())
-        .arg("test-exit")
-        .assert()
-        .code(7)
-        .stdout("")
-        .stderr("to stderr\n");
+    hb_with_path(dir.path()).arg("test-exit").assert().code(7).stdout("").stderr("to stderr\n");
 }
 
 #[test]
@@ -174,17 +145,9 @@ fn signal_passes_through() {
     let dir = TempDir::new().unwrap();
     write_script(dir.path(), "hb-test-signal", "kill -TERM $$");
 
-    let output = hb_with_path(dir.path())
-        .arg("test-signal")
-        .output()
-        .unwrap();
+    let output = hb_with_path(dir.path()).arg("test-signal").output().unwrap();
 
-    assert_eq!(
-        output.status.signal(),
-        Some(15),
-        "status: {:?}",
-        output.status
-    );
+    assert_eq!(output.status.signal(), Some(15), "status: {:?}", output.status);
     assert_eq!(output.status.code(), None);
 }
 
@@ -196,10 +159,7 @@ fn command_gets_default_sigpipe() {
     let dir = TempDir::new().unwrap();
     write_script(dir.path(), "hb-test-sigign", "grep SigIgn /proc/$$/status");
 
-    let output = hb_with_path(dir.path())
-        .arg("test-sigign")
-        .output()
-        .unwrap();
+    let output = hb_with_path(dir.path()).arg("test-sigign").output().unwrap();
 
     let stdout = String::from_utf8(output.stdout).unwrap();
     let mask_hex = stdout.trim().strip_prefix("SigIgn:").unwrap().trim();
@@ -237,19 +197,10 @@ fn help_lists_commands() {
 
         assert_eq!(output.status.code(), Some(0), "hb {flag}");
         assert!(output.stderr.is_empty(), "hb {flag}");
-        assert!(
-            stdout.starts_with("Run coding-agent tasks in Docker containers"),
-            "hb {flag}:\n{stdout}"
-        );
-        assert!(
-            stdout.contains("Usage: hb <command> [args...]\n"),
-            "hb {flag}:\n{stdout}"
-        );
+        assert!(stdout.starts_with("Run coding-agent tasks in Docker containers"), "hb {flag}:\n{stdout}");
+        assert!(stdout.contains("Usage: hb <command> [args...]\n"), "hb {flag}:\n{stdout}");
         assert!(stdout.contains(commands), "hb {flag}:\n{stdout}");
-        assert!(
-            stdout.ends_with("See 'hb <command> --help' for the options of a command.\n"),
-            "hb {flag}:\n{stdout}"
-        );
+        assert!(stdout.ends_with("See 'hb <command> --help' for the options of a command.\n"), "hb {flag}:\n{stdout}");
     }
 }
 
@@ -261,10 +212,7 @@ fn help_without_commands_says_none() {
     let stdout = String::from_utf8(output.stdout).unwrap();
 
     assert!(output.status.success());
-    assert!(
-        stdout.contains("Commands:\n    (none found next to hb or on PATH)\n"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Commands:\n    (none found next to hb or on PATH)\n"), "{stdout}");
 }
 
 #[test]
@@ -272,12 +220,7 @@ fn help_command_runs_command_help() {
     let install = Install::new();
     write_script(&install.path_dir, "hb-x", PRINT_ARGS);
 
-    install
-        .hb()
-        .args(["help", "x"])
-        .assert()
-        .success()
-        .stdout("1\n[--help]\n");
+    install.hb().args(["help", "x"]).assert().success().stdout("1\n[--help]\n");
 }
 
 #[test]
@@ -296,13 +239,7 @@ fn list_skips_non_executables() {
     fs::create_dir(&directory).unwrap();
     fs::set_permissions(&directory, fs::Permissions::from_mode(0o755)).unwrap();
 
-    install
-        .hb()
-        .arg("--list")
-        .assert()
-        .success()
-        .stdout("foo.sh\nrun\n")
-        .stderr("");
+    install.hb().arg("--list").assert().success().stdout("foo.sh\nrun\n").stderr("");
 }
 
 #[test]
@@ -313,19 +250,11 @@ fn list_into_closed_pipe_is_quiet() {
     // `true` is the only process with the read end of the pipe open, and
     // it exits without reading, so every write to `closed_pipe` fails
     // with EPIPE.
-    let mut reader = Command::new("/bin/true")
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut reader = Command::new("/bin/true").stdin(Stdio::piped()).spawn().unwrap();
     let closed_pipe = reader.stdin.take().unwrap();
     reader.wait().unwrap();
 
-    let output = install
-        .hb()
-        .arg("--list")
-        .stdout(closed_pipe)
-        .output()
-        .unwrap();
+    let output = install.hb().arg("--list").stdout(closed_pipe).output().unwrap();
 
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
@@ -373,16 +302,10 @@ fn help_of_unlike_command_suggests_nothing() {
     write_script(&install.own_dir, "hb-logs", "exit 0");
     write_script(&install.own_dir, "hb-run", "exit 0");
 
-    install
-        .hb()
-        .args(["help", "nope"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(
-            "error: no such command: `nope`\n\
+    install.hb().args(["help", "nope"]).assert().code(1).stdout("").stderr(
+        "error: no such command: `nope`\n\
              help: view all installed commands with `hb --list`\n",
-        );
+    );
 }
 
 #[test]
@@ -390,16 +313,10 @@ fn unknown_command_without_suggestion() {
     let install = Install::new();
     write_script(&install.own_dir, "hb-run", "exit 0");
 
-    install
-        .hb()
-        .arg("frobnicate")
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(
-            "error: no such command: `frobnicate`\n\
+    install.hb().arg("frobnicate").assert().code(1).stdout("").stderr(
+        "error: no such command: `frobnicate`\n\
              help: view all installed commands with `hb --list`\n",
-        );
+    );
 }
 
 #[test]
@@ -408,16 +325,10 @@ fn path_in_command_name_rejected() {
     let outside = install.own_dir.parent().unwrap();
     write_script(outside, "hb-escape", "echo escaped");
 
-    install
-        .hb()
-        .arg("../hb-escape")
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr(
-            "error: no such command: `../hb-escape`\n\
+    install.hb().arg("../hb-escape").assert().code(1).stdout("").stderr(
+        "error: no such command: `../hb-escape`\n\
              help: view all installed commands with `hb --list`\n",
-        );
+    );
 }
 
 #[test]
@@ -439,12 +350,7 @@ fn version_prints_version() {
     let expected = format!("hb {}\n", env!("CARGO_PKG_VERSION"));
 
     for flag in ["--version", "-V"] {
-        cargo_bin_cmd!("hb")
-            .arg(flag)
-            .assert()
-            .success()
-            .stdout(expected.clone())
-            .stderr("");
+        cargo_bin_cmd!("hb").arg(flag).assert().success().stdout(expected.clone()).stderr("");
     }
 }
 
@@ -455,21 +361,13 @@ fn no_arguments_exits_2() {
 
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
-    assert!(
-        stderr.contains("Usage: hb <command> [args...]\n"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Usage: hb <command> [args...]\n"), "{stderr}");
 }
 
 #[test]
 fn unknown_flag_exits_2() {
-    cargo_bin_cmd!("hb")
-        .arg("--x")
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(
-            "error: unexpected argument `--x`\n\
+    cargo_bin_cmd!("hb").arg("--x").assert().code(2).stdout("").stderr(
+        "error: unexpected argument `--x`\n\
              help: see `hb --help` for the options and commands\n",
-        );
+    );
 }

@@ -67,7 +67,9 @@ pub fn run_row(run: &RunInfo, now: DateTime<Utc>, span: Span) -> Value {
         (None, _) => None,
     };
     let duration = match (run.started, end) {
-        (Some(started), Some(end)) => (end - started).num_nanoseconds().map(|nanos| Value::duration(nanos.max(0), span)),
+        (Some(started), Some(end)) => {
+            (end - started).num_nanoseconds().map(|nanos| Value::duration(nanos.max(0), span))
+        }
         _ => None,
     };
 

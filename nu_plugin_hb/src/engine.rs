@@ -9,8 +9,7 @@ use std::path::PathBuf;
 /// Reads the engine's current directory, which every operation starts from.
 pub fn current_dir(engine: &nu_plugin::EngineInterface, head: Span) -> Result<PathBuf, LabeledError> {
     let dir = engine.get_current_dir().map_err(|error| {
-        LabeledError::new("cannot read the current directory from Nushell")
-            .with_label(error.to_string(), head)
+        LabeledError::new("cannot read the current directory from Nushell").with_label(error.to_string(), head)
     })?;
     Ok(PathBuf::from(dir))
 }

@@ -73,8 +73,9 @@ impl Fixture {
     fn nu_json(&self, script: &str) -> serde_json::Value {
         let output = self.nu_raw(&self.hb_script(&format!("{script} | to json --raw")));
         assert_success(&output, script);
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|error| panic!("`{script}` printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout)))
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!("`{script}` printed no JSON ({error}): {}", String::from_utf8_lossy(&output.stdout))
+        })
     }
 
     /// Starts a run through the plugin with the container variables `env`
@@ -196,14 +197,16 @@ fn plugin_add_and_use_register_commands() {
 #[test]
 fn examples_run_to_hb_answer() {
     let fixture = Fixture::new();
-    let examples = fixture.nu_json("scope commands | where name starts-with 'hb' | get examples | flatten | get example");
+    let examples =
+        fixture.nu_json("scope commands | where name starts-with 'hb' | get examples | flatten | get example");
     let examples: Vec<&str> = examples.as_array().unwrap().iter().map(|example| example.as_str().unwrap()).collect();
     assert!(examples.len() >= 10, "{examples:?}");
 
     for example in examples {
         // The examples name a task that this repository lacks, so each one
         // either succeeds with no runs or stops at hb's own usage error.
-        let outcome = fixture.nu_json(&format!("try {{ {example} | ignore; 'ok' }} catch {{|e| $e.details.code? | default $e.msg }}"));
+        let outcome = fixture
+            .nu_json(&format!("try {{ {example} | ignore; 'ok' }} catch {{|e| $e.details.code? | default $e.msg }}"));
         assert!(outcome == "ok" || outcome == "hb::usage", "`{example}` ended with {outcome}");
     }
 }
@@ -218,10 +221,7 @@ fn runs_where_exit_nonzero_returns_failing_runs() {
 
     let failing = fixture.nu_json("hb runs | where exit != 0 | select run exit");
 
-    assert_eq!(
-        failing,
-        serde_json::json!([{"run": runs[1], "exit": 3}, {"run": runs[2], "exit": 7}])
-    );
+    assert_eq!(failing, serde_json::json!([{"run": runs[1], "exit": 3}, {"run": runs[2], "exit": 7}]));
 }
 
 #[test]
@@ -275,7 +275,8 @@ fn logs_of_finished_run_are_its_lines() {
 fn logs_follow_streams_lines_as_they_arrive() {
     let fixture = Fixture::new();
     let run = fixture.start("{SLEEP: 4}");
-    let script = fixture.hb_script(&format!("hb logs --follow {run} | each {{|line| print $line }}; print ended; sleep 3sec"));
+    let script =
+        fixture.hb_script(&format!("hb logs --follow {run} | each {{|line| print $line }}; print ended; sleep 3sec"));
     let mut nu = fixture.nu_command(&script).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let nu_pid = nu.id();
     let mut lines = BufReader::new(nu.stdout.take().unwrap()).lines();
@@ -489,7 +490,8 @@ fn ctrl_c_during_run_removes_half_started_run() {
     let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned();
     assert!(wait_for(|| capture().contains("the run was removed")), "{}", capture());
     assert!(!fixture.root().join(format!(".hyperbranch/.runs/task-{}-1", fixture.task)).exists());
-    let branches = Command::new("git").args(["branch", "--list", "task/*"]).current_dir(fixture.root()).output().unwrap();
+    let branches =
+        Command::new("git").args(["branch", "--list", "task/*"]).current_dir(fixture.root()).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&branches.stdout).trim(), "");
 }
 

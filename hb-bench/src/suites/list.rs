@@ -51,8 +51,18 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
         let per_run = Series::new(format!("docker inspect <name>, {size} times"), per_run);
         floor_medians.push(floor.median_ms);
         hb_medians.push(hb.median_ms);
-        report.cases.push(Case::new(format!("{size} runs, against the floor"), Some(floor), hb.clone(), Goal::MaxRatio(1.5)));
-        report.cases.push(Case::new(format!("{size} runs, against one inspect per run"), Some(per_run), hb, Goal::None));
+        report.cases.push(Case::new(
+            format!("{size} runs, against the floor"),
+            Some(floor),
+            hb.clone(),
+            Goal::MaxRatio(1.5),
+        ));
+        report.cases.push(Case::new(
+            format!("{size} runs, against one inspect per run"),
+            Some(per_run),
+            hb,
+            Goal::None,
+        ));
         eprintln!("list: {size} runs measured");
     }
 

@@ -24,7 +24,8 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
     if !output.status.success() {
         bail!("`hb run` of the 100 MB printer failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
-    let started: serde_json::Value = serde_json::from_slice(&output.stdout).context("`hb run --json` printed no JSON")?;
+    let started: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("`hb run --json` printed no JSON")?;
     let run = started["run"].as_str().context("no run id")?.to_string();
     let cid = started["cid"].as_str().context("no container id")?.to_string();
     let dir = PathBuf::from(started["dir"].as_str().context("no run dir")?);

@@ -30,8 +30,9 @@ pub fn run(binaries: &Binaries, plugin: Option<&Path>, trials: usize) -> Result<
     fixture.grow_to(RUNS)?;
     let root = fixture.temp.root().to_path_buf();
     let registry = root.join(".hyperbranch/plugins.msgpackz");
-    let added = nu(binaries, &root, &format!("plugin add --plugin-config '{}' '{}'", registry.display(), plugin.display()))
-        .output()?;
+    let added =
+        nu(binaries, &root, &format!("plugin add --plugin-config '{}' '{}'", registry.display(), plugin.display()))
+            .output()?;
     if !added.status.success() {
         return Ok(SuiteReport::skipped(
             "nu",
@@ -120,4 +121,3 @@ fn nu_version() -> Option<String> {
     let output = Command::new("nu").arg("--version").output().ok()?;
     Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
-

@@ -31,7 +31,8 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
     let mut bare_trial = 0;
 
     let mut hb = || -> Result<Option<f64>> {
-        let (ms, stdout) = time_output(&mut binaries.hb(&root, &["run", &task, "--json", "--image", IMAGE, "--", "true"]))?;
+        let (ms, stdout) =
+            time_output(&mut binaries.hb(&root, &["run", &task, "--json", "--image", IMAGE, "--", "true"]))?;
         let started: serde_json::Value = serde_json::from_str(&stdout).context("`hb run --json` printed no JSON")?;
         for timing in started["timings"].as_array().into_iter().flatten() {
             let step = timing["step"].as_str().unwrap_or("?").to_string();
@@ -53,7 +54,21 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
         let project = format!("hb-bench{}-bare-{bare_trial}", std::process::id());
         cleanup::register_project(&project);
         let file = bare_file.to_string_lossy();
-        let args = ["compose", "-f", &file, "-p", &project, "run", "-d", "--name", &project, "--remove-orphans", "--service-ports", "task", "true"];
+        let args = [
+            "compose",
+            "-f",
+            &file,
+            "-p",
+            &project,
+            "run",
+            "-d",
+            "--name",
+            &project,
+            "--remove-orphans",
+            "--service-ports",
+            "task",
+            "true",
+        ];
         let ms = time_command(Command::new("docker").args(args));
         cleanup::remove_project(&project);
         ms.map(Some)
@@ -62,13 +77,12 @@ pub fn run(binaries: &Binaries, trials: usize) -> Result<SuiteReport> {
     let [bare, hb] = <[Vec<f64>; 2]>::try_from(times).expect("two measures");
 
     let hb = Series::new(format!("hb run <task> --json --image {IMAGE} -- true"), hb);
-    let bare = Series::new("docker compose -f <file> -p <project> run -d --name <project> … task true".to_string(), bare);
+    let bare =
+        Series::new("docker compose -f <file> -p <project> run -d --name <project> … task true".to_string(), bare);
     let compose_ms = steps.get("compose run").map(|times| median(times));
     report.cases.push(Case::new("start one run, detached", Some(bare), hb.clone(), Goal::MaxRatio(1.25)));
-    report.breakdown = step_order
-        .iter()
-        .map(|step| Step { step: step.clone(), median_ms: median(&steps[step]) })
-        .collect();
+    report.breakdown =
+        step_order.iter().map(|step| Step { step: step.clone(), median_ms: median(&steps[step]) }).collect();
     if let Some(compose_ms) = compose_ms {
         let steps_ms: f64 = report.breakdown.iter().map(|step| step.median_ms).sum();
         report.notes.push(format!(

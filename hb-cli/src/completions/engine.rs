@@ -87,8 +87,7 @@ pub trait Sources {
 /// Values that completion fills from the repository, chosen by an
 /// argument's value name. An `Args` field named `TASK-ID` or `RUN` in its
 /// help therefore completes task or run ids without further wiring.
-const VALUE_NAME_SOURCES: &[(&str, ValueSource)] =
-    &[("TASK-ID", ValueSource::TaskIds), ("RUN", ValueSource::RunIds)];
+const VALUE_NAME_SOURCES: &[(&str, ValueSource)] = &[("TASK-ID", ValueSource::TaskIds), ("RUN", ValueSource::RunIds)];
 
 #[derive(Debug, Clone, Copy)]
 enum ValueSource {
@@ -142,10 +141,8 @@ pub fn complete(tree: &Command, words: &[String], sources: &dyn Sources) -> Repl
 }
 
 fn dispatcher_flags() -> Reply {
-    let candidates = DISPATCHER_FLAGS
-        .iter()
-        .map(|(flag, help)| Candidate::described(*flag, Some(help.to_string())))
-        .collect();
+    let candidates =
+        DISPATCHER_FLAGS.iter().map(|(flag, help)| Candidate::described(*flag, Some(help.to_string()))).collect();
     Reply::Words(candidates)
 }
 
@@ -164,10 +161,7 @@ fn command_names(tree: &Command, sources: &dyn Sources, with_help: bool) -> Repl
         names.insert("help".to_string(), Some("Print the help of hb or of a command".to_string()));
     }
 
-    let candidates = names
-        .into_iter()
-        .map(|(name, description)| Candidate::described(name, description))
-        .collect();
+    let candidates = names.into_iter().map(|(name, description)| Candidate::described(name, description)).collect();
     Reply::Words(candidates)
 }
 
@@ -185,12 +179,7 @@ struct Parsed<'a> {
     given_options: HashSet<&'a str>,
 }
 
-fn complete_arguments(
-    command: &Command,
-    typed: &[String],
-    current: &str,
-    sources: &dyn Sources,
-) -> Reply {
+fn complete_arguments(command: &Command, typed: &[String], current: &str, sources: &dyn Sources) -> Reply {
     let parsed = parse_typed(command, typed);
 
     if let Some(option) = parsed.awaiting_value {
@@ -356,32 +345,27 @@ fn values_of(arg: &Arg, prefix: &str, sources: &dyn Sources) -> Reply {
 /// offer `a/1` again.
 fn without_typed(reply: Reply, typed: &[String]) -> Reply {
     match reply {
-        Reply::Words(candidates) => Reply::Words(
-            candidates.into_iter().filter(|candidate| !typed.contains(&candidate.value)).collect(),
-        ),
+        Reply::Words(candidates) => {
+            Reply::Words(candidates.into_iter().filter(|candidate| !typed.contains(&candidate.value)).collect())
+        }
         files => files,
     }
 }
 
 fn value_source(arg: &Arg) -> Option<ValueSource> {
     let value_name = arg.get_value_names()?.first()?.as_str();
-    VALUE_NAME_SOURCES
-        .iter()
-        .find(|(name, _)| *name == value_name)
-        .map(|(_, source)| *source)
+    VALUE_NAME_SOURCES.iter().find(|(name, _)| *name == value_name).map(|(_, source)| *source)
 }
 
 fn find_long<'a>(command: &'a Command, name: &str) -> Option<&'a Arg> {
     command.get_arguments().find(|arg| {
-        arg.get_long() == Some(name)
-            || arg.get_all_aliases().is_some_and(|aliases| aliases.contains(&name))
+        arg.get_long() == Some(name) || arg.get_all_aliases().is_some_and(|aliases| aliases.contains(&name))
     })
 }
 
 fn find_short(command: &Command, letter: char) -> Option<&Arg> {
     command.get_arguments().find(|arg| {
-        arg.get_short() == Some(letter)
-            || arg.get_all_short_aliases().is_some_and(|aliases| aliases.contains(&letter))
+        arg.get_short() == Some(letter) || arg.get_all_short_aliases().is_some_and(|aliases| aliases.contains(&letter))
     })
 }
 
@@ -443,7 +427,8 @@ mod tests {
     #[test]
     fn first_word_offers_ours_externals_and_help() {
         let names = values(&["hb", ""]);
-        let mut expected: Vec<String> = crate::completions::SUBCOMMANDS.iter().map(|(name, _)| name.to_string()).collect();
+        let mut expected: Vec<String> =
+            crate::completions::SUBCOMMANDS.iter().map(|(name, _)| name.to_string()).collect();
         expected.extend(["help".to_string(), "my tool".to_string()]);
         expected.sort();
         assert_eq!(names, expected);
@@ -494,10 +479,7 @@ mod tests {
     fn path_options_complete_files() {
         assert_eq!(reply(&["hb", "run", "--dockerfile", ""]), Reply::Files { prefix: String::new() });
         assert_eq!(reply(&["hb", "run", "x", "-m", ""]), Reply::Files { prefix: String::new() });
-        assert_eq!(
-            reply(&["hb", "run", "--dockerfile=do"]),
-            Reply::Files { prefix: "--dockerfile=".to_string() }
-        );
+        assert_eq!(reply(&["hb", "run", "--dockerfile=do"]), Reply::Files { prefix: "--dockerfile=".to_string() });
     }
 
     #[test]

@@ -56,9 +56,7 @@ impl Sources for RepoFiles {
 /// and `GIT_CEILING_DIRECTORIES`, which only matters when they point
 /// somewhere else than the directory tree.
 pub fn find_repo_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|candidate| candidate.join(".git").symlink_metadata().is_ok())
-        .map(Path::to_path_buf)
+    dir.ancestors().find(|candidate| candidate.join(".git").symlink_metadata().is_ok()).map(Path::to_path_buf)
 }
 
 /// Returns the tasks folder of the repository at `root`.
@@ -112,11 +110,7 @@ fn read_installed_commands() -> Vec<String> {
         .filter(|hb| hb.is_file());
     let hb = beside_us.unwrap_or_else(|| PathBuf::from("hb"));
 
-    let output = Command::new(hb)
-        .arg("--list")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
+    let output = Command::new(hb).arg("--list").stdin(Stdio::null()).stderr(Stdio::null()).output();
     match output {
         Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
             .lines()

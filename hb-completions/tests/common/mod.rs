@@ -16,8 +16,7 @@ pub const TASKS: [&str; 3] = ["69z-09g-ekx", "a.b_C-1", "fix-login"];
 
 /// Run ids of the fixture in the order completion offers them: the task
 /// whose run directories changed last first, highest n first.
-pub const RUNS_NEWEST_FIRST: [&str; 5] =
-    ["fix-login/10", "fix-login/2", "fix-login/1", "a.b_C-1/1", "69z-09g-ekx/1"];
+pub const RUNS_NEWEST_FIRST: [&str; 5] = ["fix-login/10", "fix-login/2", "fix-login/1", "a.b_C-1/1", "69z-09g-ekx/1"];
 
 /// The name of an external command installed on PATH as `hb-my tool`.
 pub const EXTERNAL_WITH_SPACE: &str = "my tool";

@@ -26,7 +26,13 @@ impl SimplePluginCommand for Hb {
         Signature::build(self.name()).input_output_type(Type::Nothing, Type::String).category(super::category())
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: &Value) -> Result<Value, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: &Value,
+    ) -> Result<Value, LabeledError> {
         Ok(Value::string(engine.get_help()?, call.head))
     }
 }

@@ -8,7 +8,9 @@ use hb_core::logs::{self, LogOptions};
 use hb_core::naming::RunRef;
 use hb_core::repo::Repo;
 use nu_plugin::{EngineInterface, EvaluatedCall, PluginCommand};
-use nu_protocol::{Example, LabeledError, ListStream, PipelineData, ShellError, Signature, Span, Spanned, SyntaxShape, Type, Value};
+use nu_protocol::{
+    Example, LabeledError, ListStream, PipelineData, ShellError, Signature, Span, Spanned, SyntaxShape, Type, Value,
+};
 use std::process::Command;
 
 pub struct Logs;
@@ -47,8 +49,16 @@ impl PluginCommand for Logs {
 
     fn examples(&self) -> Vec<Example<'_>> {
         vec![
-            Example { example: "hb logs 69z-09g-ekx", description: "Show the output of the task's latest run", result: None },
-            Example { example: "hb logs --follow 69z-09g-ekx/2", description: "Follow run 2 until it ends", result: None },
+            Example {
+                example: "hb logs 69z-09g-ekx",
+                description: "Show the output of the task's latest run",
+                result: None,
+            },
+            Example {
+                example: "hb logs --follow 69z-09g-ekx/2",
+                description: "Follow run 2 until it ends",
+                result: None,
+            },
             Example {
                 example: "hb logs 69z-09g-ekx | where $it =~ error",
                 description: "Show the lines that mention errors",
@@ -57,7 +67,13 @@ impl PluginCommand for Logs {
         ]
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: PipelineData) -> Result<PipelineData, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: PipelineData,
+    ) -> Result<PipelineData, LabeledError> {
         let head = call.head;
         let run: Spanned<String> = call.req(0)?;
         let tail: Option<Spanned<i64>> = call.get_flag("tail")?;

@@ -38,7 +38,11 @@ impl PluginCommand for Rm {
     fn examples(&self) -> Vec<Example<'_>> {
         vec![
             Example { example: "hb rm 69z-09g-ekx/2", description: "Remove run 2 of a task", result: None },
-            Example { example: "hb rm --force 69z-09g-ekx", description: "Remove the latest run even if it still runs", result: None },
+            Example {
+                example: "hb rm --force 69z-09g-ekx",
+                description: "Remove the latest run even if it still runs",
+                result: None,
+            },
             Example {
                 example: "hb runs | where status == exited and exit == 0 | get run | each { hb rm $in }",
                 description: "Remove the runs that succeeded",
@@ -47,7 +51,13 @@ impl PluginCommand for Rm {
         ]
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: PipelineData) -> Result<PipelineData, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: PipelineData,
+    ) -> Result<PipelineData, LabeledError> {
         let head = call.head;
         let args: Vec<Spanned<String>> = call.rest(0)?;
         let options = RemoveOptions { force: call.has_flag("force")?, dry_run: false };

@@ -36,7 +36,11 @@ impl PluginCommand for Run {
 
     fn signature(&self) -> Signature {
         Signature::build(self.name())
-            .required("task", SyntaxShape::String, "Task id: the part after `task-` in `.hyperbranch/tasks/task-<id>.md`.")
+            .required(
+                "task",
+                SyntaxShape::String,
+                "Task id: the part after `task-` in `.hyperbranch/tasks/task-<id>.md`.",
+            )
             .named("image", SyntaxShape::String, "Image to run, instead of the configured one.", None)
             .named("dockerfile", SyntaxShape::Filepath, "Dockerfile to build the image from; wins over --image.", None)
             .named(
@@ -58,7 +62,11 @@ impl PluginCommand for Run {
 
     fn examples(&self) -> Vec<Example<'_>> {
         vec![
-            Example { example: "hb run 69z-09g-ekx", description: "Start the configured agent on a task", result: None },
+            Example {
+                example: "hb run 69z-09g-ekx",
+                description: "Start the configured agent on a task",
+                result: None,
+            },
             Example {
                 example: "hb run 69z-09g-ekx --image my-agent:latest --env {MODEL: large, API_KEY: null}",
                 description: "Start it in another image, with one value set and one forwarded from this environment",
@@ -66,13 +74,20 @@ impl PluginCommand for Run {
             },
             Example {
                 example: "hb run 69z-09g-ekx --mount [~/.cache/pip:/cache:ro] -- sh -c 'make test'",
-                description: "Run a command of your own with a read-only mount; `--` passes the flags after it to the command",
+                description:
+                    "Run a command of your own with a read-only mount; `--` passes the flags after it to the command",
                 result: None,
             },
         ]
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: PipelineData) -> Result<PipelineData, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: PipelineData,
+    ) -> Result<PipelineData, LabeledError> {
         let head = call.head;
         let task: Spanned<String> = call.req(0)?;
         let image: Option<String> = call.get_flag("image")?;
@@ -136,9 +151,12 @@ fn env_entries(record: Record, span: nu_protocol::Span) -> Result<Vec<String>, L
             continue;
         }
         let text = value.coerce_string().map_err(|_| {
-            LabeledError::new(format!("invalid value of `{key}`: expected a string, number or bool, found {}", value.get_type()))
-                .with_label("not a string", value.span())
-                .with_help("write the value as a string, or as null to forward the variable from this environment")
+            LabeledError::new(format!(
+                "invalid value of `{key}`: expected a string, number or bool, found {}",
+                value.get_type()
+            ))
+            .with_label("not a string", value.span())
+            .with_help("write the value as a string, or as null to forward the variable from this environment")
         })?;
         envfile::validate_value(&key, &text).map_err(|error| error_at(error, value.span(), "invalid value"))?;
         entries.push(format!("{key}={text}"));

@@ -46,7 +46,11 @@ impl PluginCommand for Runs {
         vec![
             Example { example: "hb runs", description: "List every run of the repository", result: None },
             Example { example: "hb runs 69z-09g-ekx", description: "List the runs of one task", result: None },
-            Example { example: "hb runs | where exit > 0", description: "Show the runs that exited with an error", result: None },
+            Example {
+                example: "hb runs | where exit > 0",
+                description: "Show the runs that exited with an error",
+                result: None,
+            },
             Example {
                 example: "hb runs | where status == running | get run",
                 description: "Get the ids of the runs still going",
@@ -55,14 +59,22 @@ impl PluginCommand for Runs {
         ]
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: PipelineData) -> Result<PipelineData, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: PipelineData,
+    ) -> Result<PipelineData, LabeledError> {
         let head = call.head;
         let task: Option<Spanned<String>> = call.opt(0)?;
         let cwd = crate::engine::current_dir(engine, head)?;
 
         let repo = Repo::discover(&cwd).map_err(|error| error_at_head(error, head))?;
         let task = match &task {
-            Some(task) => Some(TaskId::parse(&task.item).map_err(|error| error_at(error, task.span, "invalid task id"))?),
+            Some(task) => {
+                Some(TaskId::parse(&task.item).map_err(|error| error_at(error, task.span, "invalid task id"))?)
+            }
             None => None,
         };
         let runs = runs::list(&repo, task.as_ref()).map_err(|error| error_at_head(error, head))?;

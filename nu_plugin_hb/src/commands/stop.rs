@@ -47,14 +47,24 @@ impl PluginCommand for Stop {
         ]
     }
 
-    fn run(&self, _plugin: &HbPlugin, engine: &EngineInterface, call: &EvaluatedCall, _input: PipelineData) -> Result<PipelineData, LabeledError> {
+    fn run(
+        &self,
+        _plugin: &HbPlugin,
+        engine: &EngineInterface,
+        call: &EvaluatedCall,
+        _input: PipelineData,
+    ) -> Result<PipelineData, LabeledError> {
         let head = call.head;
         let args: Vec<Spanned<String>> = call.rest(0)?;
         let time = match call.get_flag::<Spanned<i64>>("time")? {
             Some(time) => u32::try_from(time.item).map_err(|_| {
-                LabeledError::new(format!("invalid --time {}: expected whole seconds from 0 to {}", time.item, u32::MAX))
-                    .with_label("out of range", time.span)
-                    .with_help("pass 0 to send SIGKILL at once")
+                LabeledError::new(format!(
+                    "invalid --time {}: expected whole seconds from 0 to {}",
+                    time.item,
+                    u32::MAX
+                ))
+                .with_label("out of range", time.span)
+                .with_help("pass 0 to send SIGKILL at once")
             })?,
             None => 10,
         };
