@@ -302,6 +302,10 @@ fn render_files(plan: &Plan, dir: &RunDir) -> Result<()> {
 
 /// Runs `docker compose run -d` with its progress and errors on the user's
 /// terminal, and returns the full container id.
+///
+/// NOTE: Compose writes to hb's stderr directly, so when that is a pipe
+/// whose reader has gone (`hb run … 2>&1 | head -1`), Compose dies of
+/// SIGPIPE and the run is marked failed.
 fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) -> Result<String> {
     let run = &dir.run;
     let project = run.project();
