@@ -302,10 +302,6 @@ fn render_files(plan: &Plan, dir: &RunDir) -> Result<()> {
 
 /// Runs `docker compose run -d` with its progress and errors on the user's
 /// terminal, and returns the full container id.
-///
-/// NOTE: Compose writes to hb's stderr directly, so when that is a pipe
-/// whose reader has gone (`hb run … 2>&1 | head -1`), Compose dies of
-/// SIGPIPE and the run is marked failed.
 fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) -> Result<String> {
     let run = &dir.run;
     let project = run.project();
@@ -321,11 +317,10 @@ fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) ->
         "--service-ports",
         compose::SERVICE,
     ];
-    let handle = docker::compose(&dir.compose_file(), &project, args)
-        .stdout_capture()
-        .unchecked()
-        .start()
-        .map_err(|error| crate::process::spawn_error("docker", error))?;
+    let mut expression = docker::compose(&dir.compose_file(), &project, args).stdout_capture().unchecked();
+    let relay = if stderr_is_terminal() { None } else { Some(relay_stderr(&mut expression)?) };
+    let handle = expression.start().map_err(|error| crate::process::spawn_error("docker", error))?;
+    drop(expression);
     let handle = std::sync::Arc::new(handle);
 
     // Compose finishes an image build it has begun even after Ctrl-C, so a
@@ -349,6 +344,9 @@ fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) ->
     });
     let waited = handle.wait().cloned();
     finished.store(true, Ordering::SeqCst);
+    if let Some(relay) = relay {
+        let _ = relay.join();
+    }
     if was_interrupted.load(Ordering::SeqCst) {
         return Err(Error::usage(format!("run {run} was interrupted")));
     }
@@ -380,6 +378,36 @@ fn run_container(dir: &RunDir, interrupted_flag: Option<&'static AtomicBool>) ->
 /// keeps `docker compose version`, which takes over 100 ms, off the path
 /// of every run. A missing Compose v2 means the run never could start, so
 /// it is removed; any other failure keeps the run, marked failed.
+fn stderr_is_terminal() -> bool {
+    // SAFETY: isatty only reads the state of a file descriptor.
+    unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+}
+
+/// Sends Compose's stderr through a pipe that a thread copies to hb's
+/// stderr. When hb's stderr is a pipe whose reader has gone
+/// (`hb run … 2>&1 | head -1`), the copy fails quietly, whereas Compose
+/// writing there itself would die of SIGPIPE and fail the run. A terminal
+/// keeps Compose's own progress display, so it is used only for pipes and
+/// files.
+fn relay_stderr(expression: &mut duct::Expression) -> Result<std::thread::JoinHandle<()>> {
+    let (mut reader, writer) =
+        std::io::pipe().map_err(|error| Error::environment(format!("failed to create a pipe: {error}")))?;
+    *expression = expression.stderr_file(writer);
+
+    Ok(std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        let mut stderr = std::io::stderr();
+        loop {
+            match std::io::Read::read(&mut reader, &mut buffer) {
+                Ok(0) | Err(_) => return,
+                Ok(count) => {
+                    let _ = stderr.write_all(&buffer[..count]);
+                }
+            }
+        }
+    }))
+}
+
 fn handle_start_failure(repo: &Repo, dir: &RunDir, error: Error) -> Error {
     if let Err(compose_error) = docker::check_compose() {
         discard(repo, dir);

@@ -269,3 +269,20 @@ fn removed_run_number_is_not_reused() {
     assert_eq!(started["n"], 2);
     repo.wait_for_watcher(&format!("{}/2", repo.task));
 }
+
+#[test]
+fn closed_stderr_pipe_does_not_fail_run() {
+    let repo = TestRepo::with_exec("echo ok");
+    let output = std::process::Command::new("sh")
+        .args(["-c", "hb run \"$0\" 2>&1 | head -n 1", &repo.task])
+        .current_dir(repo.path())
+        .env("PATH", path_with_bins())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+
+    let run = format!("{}/1", repo.task);
+    repo.wait_for_watcher(&run);
+    assert!(!repo.run_dir(&run).join("failed").exists(), "the run was marked failed");
+    assert_eq!(stdout(&repo.run_hb(&["logs", &repo.task])), "ok\n");
+}
