@@ -257,10 +257,7 @@ fn environment(options: &StartOptions, config: &Config, progress: &dyn Progress)
         let (key, value) = match entry.split_once('=') {
             Some((key, value)) => (key.to_string(), value.to_string()),
             None => {
-                let value = options.host_env.get(entry).cloned().ok_or_else(|| {
-                    Error::usage(format!("`--env {entry}` forwards `{entry}`, which is not set in this environment"))
-                        .help(format!("set `{entry}` first, or give a value with `--env {entry}=VALUE`"))
-                })?;
+                let value = options.host_env.get(entry).cloned().ok_or_else(|| unset_forwarded(entry))?;
                 (entry.clone(), value)
             }
         };
@@ -269,13 +266,26 @@ fn environment(options: &StartOptions, config: &Config, progress: &dyn Progress)
     }
 
     for (key, value) in &env {
-        if RESERVED_ENV.contains(&key.as_str()) {
-            return Err(Error::usage(format!("`{key}` is set by hb and cannot be given a value"))
-                .help(format!("hb sets {} in every run; use another name", RESERVED_ENV.join(", "))));
-        }
+        check_not_reserved(key)?;
         envfile::validate_value(key, value)?;
     }
     Ok(env)
+}
+
+/// Rejects a variable that hb sets itself in every run.
+pub fn check_not_reserved(key: &str) -> Result<()> {
+    if !RESERVED_ENV.contains(&key) {
+        return Ok(());
+    }
+    Err(Error::usage(format!("`{key}` is set by hb and cannot be given a value"))
+        .help(format!("hb sets {} in every run; use another name", RESERVED_ENV.join(", "))))
+}
+
+/// Returns the error for forwarding a variable that the caller's
+/// environment does not have.
+pub fn unset_forwarded(key: &str) -> Error {
+    Error::usage(format!("`--env {key}` forwards `{key}`, which is not set in this environment"))
+        .help(format!("set `{key}` first, or give a value with `--env {key}=VALUE`"))
 }
 
 /// Returns the commit and branch a task's runs start from: the latest run branch of

@@ -510,3 +510,26 @@ fn logs_with_docker_unreachable_is_error() {
     assert!(message.starts_with("the Docker engine is not reachable"), "{error}");
     assert_eq!(error["code"], "hb::environment");
 }
+
+#[test]
+fn env_errors_point_at_the_record() {
+    let fixture = Fixture::new();
+    let catch = |env: &str| {
+        fixture.nu_json(&format!(
+            "try {{ hb run {} --env {env} }} catch {{|e| let label = $e.details.labels.0; \
+             {{msg: $e.details.msg, at: (view span $label.span.start $label.span.end)}} }}",
+            fixture.task
+        ))
+    };
+
+    let unset = catch("{HB_TEST_UNSET_VARIABLE: null}");
+    assert_eq!(
+        unset["msg"],
+        "`--env HB_TEST_UNSET_VARIABLE` forwards `HB_TEST_UNSET_VARIABLE`, which is not set in this environment"
+    );
+    assert_eq!(unset["at"], "null");
+
+    let reserved = catch("{HB_RUN: x}");
+    assert_eq!(reserved["msg"], "`HB_RUN` is set by hb and cannot be given a value");
+    assert_eq!(reserved["at"], "--env {HB_RUN: x}");
+}

@@ -4,6 +4,7 @@ use crate::convert::{self, error_at, error_at_head};
 use crate::HbPlugin;
 use hb_core::envfile;
 use hb_core::mount::Mount;
+use hb_core::plan;
 use hb_core::repo::Repo;
 use hb_core::start::{self, StartOptions, StderrProgress};
 use hb_core::task::{Task, TaskId};
@@ -107,8 +108,9 @@ impl PluginCommand for Run {
             Mount::parse(&mount.item, &cwd).map_err(|error| error_at(error, mount.span, "invalid mount"))?;
         }
         let env_span = call.get_flag_span("env").unwrap_or(head);
+        let host_env = crate::engine::host_env(engine, head)?;
         let env = match env {
-            Some(record) => env_entries(record, env_span)?,
+            Some(record) => env_entries(record, env_span, &host_env)?,
             None => Vec::new(),
         };
 
@@ -120,7 +122,7 @@ impl PluginCommand for Run {
             env,
             mounts: mounts.into_iter().map(|mount| mount.item).collect(),
             command,
-            host_env: crate::engine::host_env(engine, head)?,
+            host_env,
             interrupted: Some(&INTERRUPTED),
         };
 
@@ -142,11 +144,19 @@ impl PluginCommand for Run {
 
 /// Turns `--env {KEY: value}` into `KEY=VALUE` entries, and a null value
 /// into `KEY`, which forwards the variable from the host environment.
-fn env_entries(record: Record, span: nu_protocol::Span) -> Result<Vec<String>, LabeledError> {
+fn env_entries(
+    record: Record,
+    span: nu_protocol::Span,
+    host_env: &std::collections::HashMap<String, String>,
+) -> Result<Vec<String>, LabeledError> {
     let mut entries = Vec::new();
     for (key, value) in record {
         envfile::validate_key(&key).map_err(|error| error_at(error, span, "invalid variable name"))?;
+        plan::check_not_reserved(&key).map_err(|error| error_at(error, span, "set by hb"))?;
         if value.is_nothing() {
+            if !host_env.contains_key(&key) {
+                return Err(error_at(plan::unset_forwarded(&key), value.span(), "not set in this environment"));
+            }
             entries.push(key);
             continue;
         }
