@@ -2,9 +2,9 @@
 //! `env_file`.
 //!
 //! Compose (v2.40) expands `$VAR` in unquoted and double-quoted values, cuts
-//! `#` comments and trims blanks. Every value is therefore written double-
-//! quoted with `\`, `"`, `$` and newlines escaped; the dotenv parser of
-//! Compose turns exactly those escapes back, so each value reaches the
+//! `#` comments and trims blanks. Every value is therefore written
+//! double-quoted with `\`, `"`, `$` and newlines escaped. The dotenv parser
+//! of Compose turns exactly those escapes back, so each value reaches the
 //! container byte for byte. Tests send generated values through the real
 //! Compose to check it.
 

@@ -1,7 +1,7 @@
 //! The one error type of hb's operations.
 //!
 //! Every error carries a message that names what failed and, where there is
-//! one, a `help` line that says what to do next. Front ends print both
+//! one, a `help` line that explains what to do next. Front ends print both
 //! (`error: …` / `help: …`) or turn them into Nushell errors; none of them
 //! parses the message.
 

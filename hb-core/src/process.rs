@@ -17,8 +17,8 @@ impl Output {
         self.status == 0
     }
 
-    /// The last non-empty line of stderr, which is where git and docker put
-    /// the reason for a failure.
+    /// Returns the last non-empty line of stderr, which is where git and
+    /// docker put the reason for a failure.
     pub fn reason(&self) -> String {
         self.stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("no error output").trim().to_string()
     }

@@ -1,9 +1,9 @@
 //! Starting a run: the `hb run` operation.
 //!
 //! Everything that can be checked is checked before anything is created.
-//! After that, a failure before the container exists removes what was made;
-//! a failure to start the container keeps the run, marked failed, so the
-//! build output can be read and `hb rm` removes it.
+//! After that, a failure before the container exists removes what was made.
+//! A container that fails to start keeps its run, marked failed, so the
+//! build output can be read, and `hb rm` removes it.
 
 use crate::compose::{self, ImageSource, ServiceSpec};
 use crate::docker;

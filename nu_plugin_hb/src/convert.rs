@@ -33,7 +33,7 @@ pub fn error_at_head(error: hb_core::Error, head: Span) -> LabeledError {
     error_at(error, head, label)
 }
 
-/// The column types of `hb runs`, in table order.
+/// Returns the column types of `hb runs`, in table order.
 pub fn runs_columns() -> Vec<(String, Type)> {
     [
         ("run", Type::String),

@@ -1,5 +1,5 @@
-//! What a command reads from the Nushell engine that called it: the current
-//! directory and the environment. Both belong to the engine, not to the
+//! The state a command reads from the Nushell engine that called it: the
+//! current directory and the environment. Both belong to the engine, not to the
 //! plugin process, which Nushell started once and keeps between calls.
 
 use nu_protocol::{LabeledError, Span, Value};
@@ -22,7 +22,7 @@ pub fn current_dir(engine: &nu_plugin::EngineInterface, head: Span) -> Result<Pa
 /// started does not reach them.
 ///
 /// A list value, such as `PATH` in Nushell, becomes its items joined by
-/// `:`; values of other types have no string form here and are left out.
+/// `:`. Values of other types have no string form here and are left out.
 pub fn host_env(engine: &nu_plugin::EngineInterface, head: Span) -> Result<HashMap<String, String>, LabeledError> {
     let vars = engine.get_env_vars().map_err(|error| {
         LabeledError::new("cannot read the environment from Nushell").with_label(error.to_string(), head)

@@ -128,8 +128,8 @@ impl PluginCommand for Logs {
     }
 }
 
-/// The error for `docker logs` ending with a failure that hb does not
-/// recognize; Docker's reason was among the lines before it.
+/// Returns the error for `docker logs` ending with a failure that hb does
+/// not recognize. Docker's reason was among the lines before it.
 fn exit_error(status: std::process::ExitStatus, head: Span) -> LabeledError {
     let code = status.code().map_or("a signal".to_string(), |code| format!("status {code}"));
     LabeledError::new(format!("`docker logs` exited with {code}"))

@@ -9,7 +9,7 @@ pub mod stop;
 
 use nu_protocol::Category;
 
-/// The category `help commands` lists hb's commands under.
+/// Returns the category that `help commands` lists hb's commands under.
 fn category() -> Category {
     Category::Custom("hb".into())
 }
