@@ -111,6 +111,9 @@ impl Drop for Fixture {
             if !networks.is_empty() {
                 let _ = Command::new("docker").args(["network", "rm"]).args(&networks).output();
             }
+            // The image Compose built for a run with a Dockerfile.
+            let image = format!("hb-{}-{n}-task", self.task);
+            let _ = Command::new("docker").args(["image", "rm", "--force", &image]).output();
         }
     }
 }
