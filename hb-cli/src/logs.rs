@@ -33,7 +33,7 @@ pub struct Args {
     follow: bool,
 
     /// Show only this many lines from the end
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     tail: Option<u64>,
 
     /// Prefix each line with the time Docker received it

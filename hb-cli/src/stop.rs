@@ -29,7 +29,7 @@ pub struct Args {
     runs: Vec<String>,
 
     /// Seconds to wait after SIGTERM before SIGKILL
-    #[arg(short, long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(short, long, value_name = "SECONDS", default_value_t = 10, allow_negative_numbers = true)]
     time: u32,
 
     /// Print one JSON array with the outcome for each run

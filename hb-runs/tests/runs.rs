@@ -227,3 +227,14 @@ fn container_without_dir_or_branch_is_listed() {
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(repo.run_info(&run), Value::Null);
 }
+
+#[test]
+fn negative_numbers_get_a_range_error() {
+    let repo = TestRepo::new();
+    for (executable, flag) in [("hb-stop", "--time"), ("hb-logs", "--tail")] {
+        let output = repo.exe(executable).args(["x", flag, "-1"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(&output);
+        assert!(message.starts_with(&format!("error: invalid value '-1' for '{flag} ")), "{message}");
+    }
+}
