@@ -149,8 +149,12 @@ impl ListingFixture {
         create_containers(&self.temp.repo, &new_runs)?;
 
         let first = self.runs.len();
-        let to_start: Vec<&RunId> =
-            new_runs.iter().enumerate().filter(|(i, _)| (first + i) % EXITED_EVERY == 0).map(|(_, run)| run).collect();
+        let to_start: Vec<&RunId> = new_runs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (first + i).is_multiple_of(EXITED_EVERY))
+            .map(|(_, run)| run)
+            .collect();
         for run in &to_start {
             start_with_watcher(&self.temp.repo, run)?;
         }

@@ -1,8 +1,9 @@
 //! The watcher's end-of-run steps, done again by `hb stop` and `hb rm` when
 //! the watcher is gone (killed, or lost in a reboot): recording the exit
-//! code and bringing the workspace's commits back into the run's branch.
+//! code, bringing the workspace's commits back into the run's branch, and
+//! removing the Compose project's network and volumes.
 //!
-//! Both steps are safe to repeat, so doing them after a watcher that did
+//! All steps are safe to repeat, so doing them after a watcher that did
 //! finish changes nothing.
 
 use crate::docker::Container;
@@ -63,4 +64,19 @@ pub fn bring_back(repo: &Repo, dir: &RunDir, update_branch: bool) -> Result<Opti
         )));
     }
     Ok(Some(tip.stdout.trim().to_string()))
+}
+
+/// Runs `docker compose down -v` for the run, quietly and best effort: it
+/// removes the project's network and volumes, and keeps an exited one-off
+/// container and so its logs. `--remove-orphans` would remove that
+/// container too, so it is left out.
+pub fn compose_down(dir: &RunDir) {
+    if !dir.compose_file().exists() {
+        return;
+    }
+    let _ = crate::docker::compose(&dir.compose_file(), &dir.run.project(), ["down", "-v"])
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run();
 }

@@ -9,6 +9,7 @@ use crate::compose::{self, ImageSource, ServiceSpec};
 use crate::docker;
 use crate::envfile;
 use crate::error::{Error, Result};
+use crate::finish;
 use crate::plan::{plan, Plan};
 use crate::repo::Repo;
 use crate::rundir::{self, RunDir, RunRecord};
@@ -183,10 +184,7 @@ impl Drop for Cleanup<'_> {
         if !self.armed {
             return;
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(branch) = &self.branch {
-            let _ = self.repo.git(["branch", "-D", "--quiet", branch.as_str()]);
-        }
+        remove_dir_and_branch(self.repo, &self.dir, self.branch.as_deref());
     }
 }
 
@@ -422,23 +420,22 @@ fn handle_start_failure(repo: &Repo, dir: &RunDir, error: Error) -> Error {
 fn discard(repo: &Repo, dir: &RunDir) {
     let project = dir.run.project();
     let _ = duct::cmd("docker", ["rm", "--force", project.as_str()]).stdout_null().stderr_null().unchecked().run();
-    let _ = docker::compose(&dir.compose_file(), &project, ["down", "-v", "--remove-orphans"])
-        .stdout_null()
-        .stderr_null()
-        .unchecked()
-        .run();
-    let _ = std::fs::remove_dir_all(&dir.path);
-    let _ = repo.git(["branch", "-D", "--quiet", dir.run.branch().as_str()]);
+    finish::compose_down(dir);
+    remove_dir_and_branch(repo, &dir.path, Some(&dir.run.branch()));
+}
+
+/// Removes a run directory and, when given, the branch hb created for it;
+/// best effort, because either may not exist yet.
+fn remove_dir_and_branch(repo: &Repo, dir: &Path, branch: Option<&str>) {
+    let _ = std::fs::remove_dir_all(dir);
+    if let Some(branch) = branch {
+        let _ = repo.git(["branch", "-D", "--quiet", branch]);
+    }
 }
 
 fn mark_failed(dir: &RunDir, error: Error) -> Error {
     let _ = rundir::write_atomic(&dir.failure_file(), format!("{}\n", error.message).as_bytes(), 0o644);
-    let project = dir.run.project();
-    let _ = docker::compose(&dir.compose_file(), &project, ["down", "-v", "--remove-orphans"])
-        .stdout_null()
-        .stderr_null()
-        .unchecked()
-        .run();
+    finish::compose_down(dir);
     error
 }
 

@@ -130,13 +130,7 @@ fn finish_without_watcher(repo: &Repo, dir: &RunDir, info: &RunInfo) -> Result<b
 
     // A branch that moved elsewhere is for `hb rm` to report; stopping has succeeded.
     let _ = finish::bring_back(repo, dir, true);
-    if dir.compose_file().exists() {
-        let _ = docker::compose(&dir.compose_file(), &info.container, ["down", "-v"])
-            .stdout_null()
-            .stderr_null()
-            .unchecked()
-            .run();
-    }
+    finish::compose_down(dir);
     Ok(true)
 }
 

@@ -163,15 +163,15 @@ fn unknown_task(repo: &Repo, id: &TaskId) -> Error {
     }
 }
 
-/// Returns up to three candidates within a small edit distance of `wanted`,
+/// Returns up to three candidates within a small edit distance of `typed`,
 /// nearest first. Case is ignored in the distance, so an id typed in the
 /// wrong case is found, and the candidate is returned as it is spelled.
-pub fn closest(wanted: &str, candidates: &[String]) -> Vec<String> {
-    let wanted_lower = wanted.to_lowercase();
+pub fn closest(typed: &str, candidates: &[String]) -> Vec<String> {
+    let typed_lower = typed.to_lowercase();
     let mut scored: Vec<(usize, &String)> = candidates
         .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(&wanted_lower, &candidate.to_lowercase()), candidate))
-        .filter(|(distance, candidate)| *distance <= 3.max(wanted.len() / 3) && *distance < candidate.len())
+        .map(|candidate| (strsim::damerau_levenshtein(&typed_lower, &candidate.to_lowercase()), candidate))
+        .filter(|(distance, candidate)| *distance <= 3.max(typed.len() / 3) && *distance < candidate.len())
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, candidate)| candidate.clone()).collect()
