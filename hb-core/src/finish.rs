@@ -33,8 +33,8 @@ pub fn record_exit(dir: &RunDir, container: &Container) -> Result<bool> {
 /// With `update_branch`, the branch moves forward to the workspace's tip as
 /// the watcher does, and is created again when it was deleted. A branch
 /// that has moved elsewhere is then an error. Without `update_branch`, only
-/// the commits are copied and no ref changes. Returns the workspace's tip, or `None` when there is
-/// no workspace or it has no such branch.
+/// the commits are copied and no ref changes. Returns the workspace's tip,
+/// or `None` when there is no workspace or it has no such branch.
 pub fn bring_back(repo: &Repo, dir: &RunDir, update_branch: bool) -> Result<Option<String>> {
     let workspace = dir.workspace();
     if !workspace.join(".git").exists() {
@@ -49,6 +49,8 @@ pub fn bring_back(repo: &Repo, dir: &RunDir, update_branch: bool) -> Result<Opti
         return Ok(None);
     }
 
+    // NOTE: the fetch runs git-upload-pack in the workspace, whose config the
+    // agent can edit; that no setting there can run a command is unverified.
     let source = workspace.to_string_lossy().into_owned();
     let refspec = if update_branch { format!("{reference}:{reference}") } else { reference.clone() };
     let output = repo.git(["fetch", "--quiet", "--no-write-fetch-head", source.as_str(), refspec.as_str()])?;
